@@ -1,0 +1,98 @@
+//! The `llmcost` command line: one module per subcommand, sharing output helpers.
+
+mod changes;
+mod history;
+mod models;
+mod output;
+mod runs;
+mod show;
+mod status;
+mod sync;
+
+use crate::config::Settings;
+use crate::store::{self, Store};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// A mistake in how the command was called: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+const EXAMPLES: &str = "\
+Examples:
+  llmcost sync                       # fetch OpenRouter (bundled snapshot when offline)
+  llmcost models --sort price --limit 20
+  llmcost show anthropic/claude-sonnet-5
+  llmcost history openai/gpt-5.6-sol --since 90d
+  llmcost changes --since 7d --kind price_changed
+  llmcost status
+
+Environment:
+  LLMCOST_DB              database URL (default: sqlite file in the platform data dir)
+  LLMCOST_CONFIG          config file (default: ./llmcost.toml when present)
+  LLMCOST_OPENROUTER_URL  OpenRouter API base URL
+  OPENROUTER_API_KEY      sent as a bearer token (optional for the catalog)
+  RUST_LOG                log filter (e.g. llmcost=debug)
+
+Exit codes: 0 ok, 1 failure, 2 usage error.";
+
+/// Exact LLM model catalog: prices, price history and changes, synced from OpenRouter.
+#[derive(Debug, Parser)]
+#[command(name = "llmcost", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Database URL (sqlite:PATH).
+    #[arg(long, global = true, env = "LLMCOST_DB", value_name = "URL")]
+    pub db: Option<String>,
+    /// Config file (TOML) with [openrouter], [sync] and [filter] sections.
+    #[arg(long, global = true, env = "LLMCOST_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch the catalog and record what changed.
+    Sync(sync::SyncArgs),
+    /// List models with their prices.
+    Models(models::ModelsArgs),
+    /// Everything known about one model.
+    Show(show::ShowArgs),
+    /// A model's price history.
+    History(history::HistoryArgs),
+    /// What changed in the catalog.
+    Changes(changes::ChangesArgs),
+    /// Recent sync runs.
+    Runs(runs::RunsArgs),
+    /// The state of the catalog and the last sync.
+    Status(status::StatusArgs),
+}
+
+/// Run a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Some(db) = cli.db.clone() {
+        settings.db = Some(db);
+    }
+    let url = settings.database_url()?;
+    let store = store::open(&url).await?;
+    let store: &dyn Store = store.as_ref();
+    match cli.command {
+        Command::Sync(args) => sync::run(store, settings, args, cli.quiet).await,
+        Command::Models(args) => models::run(store, args).await,
+        Command::Show(args) => show::run(store, args).await,
+        Command::History(args) => history::run(store, args).await,
+        Command::Changes(args) => changes::run(store, args).await,
+        Command::Runs(args) => runs::run(store, args).await,
+        Command::Status(args) => status::run(store, &url, args).await,
+    }
+}

@@ -1,0 +1,268 @@
+//! `llmcost sync`.
+
+use super::UsageError;
+use super::output::{print_json, time_arg};
+use crate::config::{Secret, Settings};
+use crate::domain::{RunStatus, RunTrigger};
+use crate::store::Store;
+use crate::sync::{self, Inclusion, SyncInput, SyncReport, SyncRequest};
+use clap::Args;
+use rust_decimal::Decimal;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  llmcost sync                                  # network, endpoints included
+  llmcost sync --dry-run                        # show what would change
+  llmcost sync --no-endpoints --json            # catalog only, machine-readable
+  llmcost sync --offline                        # the bundled snapshot
+  llmcost sync --from-file models.json --observed-at 2026-07-17
+  llmcost sync --require-params structured_outputs,response_format --output-modalities text";
+
+/// Which upstream to sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceName {
+    /// OpenRouter's models and provider endpoints.
+    Openrouter,
+}
+
+/// Arguments of `llmcost sync`.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct SyncArgs {
+    /// The source to sync.
+    #[arg(long, value_enum, default_value = "openrouter")]
+    pub source: SourceName,
+    /// Use the catalog bundled in the binary instead of the network.
+    #[arg(long, conflicts_with = "from_file")]
+    pub offline: bool,
+    /// Import a saved `GET /models` response (envelope or bare array).
+    #[arg(long, value_name = "PATH")]
+    pub from_file: Option<PathBuf>,
+    /// Record the data as observed at this time (RFC 3339, date or unix seconds), for
+    /// importing saved catalogs in order; must be after every recorded change.
+    #[arg(long, value_name = "TIME")]
+    pub observed_at: Option<String>,
+    /// OpenRouter API base URL.
+    #[arg(long, env = "LLMCOST_OPENROUTER_URL", value_name = "URL")]
+    pub openrouter_url: Option<String>,
+    /// Skip per-provider endpoints.
+    #[arg(long)]
+    pub no_endpoints: bool,
+    /// Include models of every output modality (images, audio, video, embeddings).
+    #[arg(long)]
+    pub all_modalities: bool,
+    /// Endpoint requests in flight at once.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Per-request timeout in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Retries on 429, 5xx and timeouts.
+    #[arg(long, value_name = "N")]
+    pub retries: Option<usize>,
+    /// Show what would change; write nothing to the catalog.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply even a fetch far smaller than the catalog, and ignore 304/identical-content shortcuts.
+    #[arg(long)]
+    pub force: bool,
+    /// Refuse fetches with fewer than this fraction of the active listings.
+    #[arg(long, value_name = "RATIO")]
+    pub min_ratio: Option<Decimal>,
+    /// Flag price changes beyond this percent as alerts.
+    #[arg(long, value_name = "PERCENT")]
+    pub alert_threshold: Option<Decimal>,
+    /// Machine-readable report on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Required supported parameters (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub require_params: Vec<String>,
+    /// Allowed input modalities (comma-separated; `text` = text-only input).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub input_modalities: Vec<String>,
+    /// Allowed output modalities (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub output_modalities: Vec<String>,
+    /// Only these authors (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub authors: Vec<String>,
+    /// Never these authors.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub exclude_authors: Vec<String>,
+    /// Only endpoints of these providers.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub providers: Vec<String>,
+    /// Never endpoints of these providers.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub exclude_providers: Vec<String>,
+    /// Free models: include, exclude or only.
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub free: Option<Inclusion>,
+    /// Variable-priced (router) models: include, exclude or only.
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub variable: Option<Inclusion>,
+}
+
+fn override_list(target: &mut Vec<String>, flag: Vec<String>) {
+    if !flag.is_empty() {
+        *target = flag
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+    }
+}
+
+fn request(mut settings: Settings, args: SyncArgs, progress: bool) -> anyhow::Result<SyncRequest> {
+    let or = &mut settings.openrouter;
+    if let Some(url) = args.openrouter_url {
+        or.url = url;
+    }
+    or.endpoints &= !args.no_endpoints;
+    or.all_modalities |= args.all_modalities;
+    if let Some(n) = args.concurrency {
+        or.concurrency = n;
+    }
+    if let Some(t) = args.timeout {
+        or.timeout_secs = t;
+    }
+    if let Some(r) = args.retries {
+        or.retries = r;
+    }
+    let f = &mut settings.filter;
+    override_list(&mut f.require_parameters, args.require_params);
+    override_list(&mut f.input_modalities, args.input_modalities);
+    override_list(&mut f.output_modalities, args.output_modalities);
+    override_list(&mut f.authors, args.authors);
+    override_list(&mut f.exclude_authors, args.exclude_authors);
+    override_list(&mut f.providers, args.providers);
+    override_list(&mut f.exclude_providers, args.exclude_providers);
+    if let Some(free) = args.free {
+        f.free = free;
+    }
+    if let Some(v) = args.variable {
+        f.variable = v;
+    }
+    let min_ratio = args.min_ratio.unwrap_or(settings.sync.min_ratio);
+    if min_ratio.is_sign_negative() || min_ratio > Decimal::ONE {
+        return Err(UsageError(format!("--min-ratio {min_ratio} must be between 0 and 1")).into());
+    }
+    let input = match (args.offline, args.from_file) {
+        (true, _) => SyncInput::Offline,
+        (false, Some(path)) => SyncInput::File(path),
+        (false, None) => SyncInput::Network,
+    };
+    Ok(SyncRequest {
+        trigger: RunTrigger::Cli,
+        input,
+        openrouter: settings.openrouter,
+        api_key: std::env::var("OPENROUTER_API_KEY")
+            .ok()
+            .and_then(Secret::new),
+        filter: settings.filter,
+        dry_run: args.dry_run,
+        force: args.force,
+        min_ratio,
+        alert_threshold_percent: args
+            .alert_threshold
+            .unwrap_or(settings.sync.alert_threshold_percent),
+        observed_at: time_arg("--observed-at", args.observed_at.as_deref())?,
+        progress,
+    })
+}
+
+/// Run `llmcost sync`.
+pub async fn run(
+    store: &dyn Store,
+    settings: Settings,
+    args: SyncArgs,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let json = args.json;
+    let progress = !json && !quiet && std::io::stderr().is_terminal();
+    let req = request(settings, args, progress)?;
+    let report = sync::run(store, &req).await?;
+    if json {
+        print_json(&report)
+    } else {
+        if let Some(reason) = &report.fallback_reason {
+            if !quiet {
+                eprintln!(
+                    "WARNING: NETWORK UNREACHABLE. Synced from the bundled snapshot instead.\n  {reason}"
+                );
+            }
+        }
+        print_summary(&report);
+        Ok(())
+    }
+}
+
+/// Events listed in the summary; the rest are one `llmcost changes` away.
+const SUMMARY_EVENTS: usize = 20;
+
+fn print_summary(r: &SyncReport) {
+    let verb = match r.status {
+        RunStatus::DryRun => "dry run (nothing written)",
+        RunStatus::NoChange => "no change",
+        _ => "succeeded",
+    };
+    println!(
+        "{} sync #{} {verb} in {} ms from {}",
+        r.source,
+        r.run_id,
+        r.duration_ms,
+        r.origin.as_str()
+    );
+    if r.status == RunStatus::NoChange {
+        println!("  upstream unchanged since the last sync (304 or identical content)");
+        return;
+    }
+    println!(
+        "  fetched  {} models, {} offers (endpoints for {} listings)",
+        r.models_seen, r.offers_seen, r.endpoints_fetched
+    );
+    println!(
+        "  models   +{} added  -{} removed  {} reactivated",
+        r.models_added, r.models_removed, r.models_reactivated
+    );
+    println!(
+        "  offers   +{} added  -{} removed",
+        r.offers_added, r.offers_removed
+    );
+    println!(
+        "  prices   {} changed, {} alerts",
+        r.prices_changed, r.alerts
+    );
+    // Alerts first, then removals and re-pricings, additions last; offer additions are
+    // implied by model additions and left to `llmcost changes`.
+    let rank = |e: &crate::domain::ChangeEvent| {
+        use crate::domain::ChangeKind::*;
+        match e.kind {
+            _ if e.is_alert => 0,
+            ModelRemoved | OfferRemoved | ModelReactivated | OfferReactivated => 1,
+            PriceChanged | ContextChanged | CapabilityChanged => 2,
+            AliasRetargeted | AliasRemoved | AliasAdded => 3,
+            ModelAdded => 4,
+            OfferAdded => 5,
+        }
+    };
+    let mut interesting: Vec<_> = r.events.iter().filter(|e| rank(e) < 5).collect();
+    interesting.sort_by_key(|e| rank(e));
+    if !interesting.is_empty() {
+        println!("changes:");
+        for e in interesting.iter().take(SUMMARY_EVENTS) {
+            println!("  {}", e.describe());
+        }
+        if interesting.len() > SUMMARY_EVENTS {
+            let more = interesting.len() - SUMMARY_EVENTS;
+            if r.status == RunStatus::DryRun {
+                println!("  … and {more} more (use --json to see all)");
+            } else {
+                println!("  … and {more} more: llmcost changes --run {}", r.run_id);
+            }
+        }
+    }
+}

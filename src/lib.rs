@@ -1,0 +1,16 @@
+//! llmcost: an exact LLM model catalog with price history, change detection and cost tracking.
+//!
+//! The crate reads like a map of the product:
+//! - [`domain`]: the shared vocabulary (models, offers, prices, sync runs, change events);
+//! - [`sources`]: one module per upstream, turning wire JSON into domain values;
+//! - [`sync`]: filter, diff against the stored catalog, and apply in one transaction;
+//! - [`store`]: the storage trait and its SQLite implementation with migrations;
+//! - [`cli`]: the `llmcost` command line.
+
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod sources;
+pub mod store;
+pub mod sync;

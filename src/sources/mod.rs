@@ -1,0 +1,5 @@
+//! Upstreams: one module per source, each turning wire data into domain values.
+
+pub mod http;
+pub mod openrouter;
+pub mod snapshot;

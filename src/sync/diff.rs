@@ -1,0 +1,416 @@
+//! Diff: the stored catalog against what a source says now → the writes and events of a sync.
+//!
+//! Pure: no I/O, deterministic (events sorted), linear in the size of the catalog.
+#![deny(clippy::float_arithmetic)]
+
+use crate::domain::{
+    AliasKind, Catalog, CatalogState, ChangeEvent, ChangeKind, ChangeSet, CurrentPrice, Model,
+    Offer, Price, PriceValue, StoredOffer, percent_change,
+};
+use rust_decimal::Decimal;
+use std::collections::{BTreeSet, HashSet};
+
+/// Knobs of a diff.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// Price changes beyond this many percent (either way) are alerts.
+    pub alert_threshold_percent: Decimal,
+}
+
+/// The drop guard refused the fetch: it has far fewer offers than are active.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the fetch returned {fetched} listings but {active} are active; refusing to deactivate the catalog (a partial or broken upstream response?). Re-run with --force if the drop is real"
+)]
+pub struct DropGuard {
+    /// Listings in the fetch (after filtering).
+    pub fetched: usize,
+    /// Active listings of the same source in the store.
+    pub active: usize,
+}
+
+/// Refuse a fetch with no listings, or fewer than `min_ratio` × the active ones.
+pub fn check_drop(
+    current: &CatalogState,
+    incoming: &Catalog,
+    min_ratio: Decimal,
+) -> Result<(), DropGuard> {
+    let active = current
+        .offers
+        .values()
+        .filter(|o| o.is_active && o.offer.source == incoming.source && o.offer.served_by.is_none())
+        .count();
+    let fetched = incoming
+        .offers
+        .iter()
+        .filter(|o| o.served_by.is_none())
+        .count();
+    let too_few = Decimal::from(fetched) < Decimal::from(active) * min_ratio;
+    if active > 0 && (fetched == 0 || too_few) {
+        return Err(DropGuard { fetched, active });
+    }
+    Ok(())
+}
+
+fn subject(o: &Offer) -> String {
+    match &o.served_by {
+        Some(tag) => format!("{} @ {tag}", o.listing_id),
+        None => o.listing_id.clone(),
+    }
+}
+
+fn offer_event(kind: ChangeKind, o: &Offer) -> ChangeEvent {
+    ChangeEvent {
+        offer_key: Some(o.key.to_string()),
+        subject: Some(subject(o)),
+        ..ChangeEvent::about_model(kind, o.model_id.as_str())
+    }
+}
+
+/// Attributes of an offer other than its prices; health counts (it is stored) but makes no event.
+fn same_offer_attrs(a: &Offer, b: &Offer) -> bool {
+    (
+        &a.model_id,
+        &a.served_by,
+        &a.provider,
+        &a.provider_name,
+        &a.variant,
+        &a.quantization,
+    ) == (
+        &b.model_id,
+        &b.served_by,
+        &b.provider,
+        &b.provider_name,
+        &b.variant,
+        &b.quantization,
+    ) && (
+        a.context_length,
+        a.max_completion_tokens,
+        a.max_prompt_tokens,
+        a.discount,
+    ) == (
+        b.context_length,
+        b.max_completion_tokens,
+        b.max_prompt_tokens,
+        b.discount,
+    ) && (&a.supported_parameters, &a.health, &a.extra)
+        == (&b.supported_parameters, &b.health, &b.extra)
+}
+
+fn value_text(v: &PriceValue) -> String {
+    match v {
+        PriceValue::Fixed(d) => d.normalize().to_string(),
+        PriceValue::Variable => "variable".into(),
+    }
+}
+
+/// A price event; an absent price is zero (that is what the source means by omitting it).
+fn price_event(
+    o: &Offer,
+    old: Option<&CurrentPrice>,
+    new: Option<&Price>,
+    key_label: String,
+    threshold: Decimal,
+) -> ChangeEvent {
+    let old_v = old.map(|p| p.value);
+    let new_v = new.map(|p| p.value);
+    let as_fixed = |v: Option<PriceValue>| match v {
+        None => Some(Decimal::ZERO),
+        Some(PriceValue::Fixed(d)) => Some(d),
+        Some(PriceValue::Variable) => None,
+    };
+    let percent = match (as_fixed(old_v), as_fixed(new_v)) {
+        (Some(a), Some(b)) => percent_change(a, b),
+        _ => None,
+    };
+    // No percent means from zero, or to or from variable: always worth a look.
+    let is_alert = percent.is_none_or(|p| p.abs() > threshold);
+    ChangeEvent {
+        price_key: Some(key_label),
+        old_value: old_v.as_ref().map(value_text),
+        new_value: new_v.as_ref().map(value_text),
+        percent,
+        is_alert,
+        ..offer_event(ChangeKind::PriceChanged, o)
+    }
+}
+
+fn diff_prices(stored: &StoredOffer, incoming: &Offer, opts: &DiffOptions, out: &mut ChangeSet) {
+    let key = incoming.key.to_string();
+    let mut seen = HashSet::with_capacity(incoming.prices.len());
+    for p in &incoming.prices {
+        seen.insert(&p.key);
+        match stored.prices.get(&p.key) {
+            Some(cur) if cur.value.same_as(&p.value) && cur.scope == p.scope => {}
+            cur => {
+                if cur.is_some() {
+                    out.close_prices.push((key.clone(), p.key.clone()));
+                }
+                out.open_prices.push((key.clone(), p.clone()));
+                out.events.push(price_event(
+                    incoming,
+                    cur,
+                    Some(p),
+                    p.key.label(),
+                    opts.alert_threshold_percent,
+                ));
+            }
+        }
+    }
+    for (pk, cur) in &stored.prices {
+        if !seen.contains(pk) {
+            out.close_prices.push((key.clone(), pk.clone()));
+            out.events.push(price_event(
+                incoming,
+                Some(cur),
+                None,
+                pk.label(),
+                opts.alert_threshold_percent,
+            ));
+        }
+    }
+}
+
+fn context_event(
+    model_id: &str,
+    subject: Option<String>,
+    offer_key: Option<String>,
+    old: (Option<i64>, Option<i64>),
+    new: (Option<i64>, Option<i64>),
+) -> Option<ChangeEvent> {
+    if old == new {
+        return None;
+    }
+    let text = |(ctx, out): (Option<i64>, Option<i64>)| {
+        format!(
+            "context {} / max output {}",
+            ctx.map_or("?".into(), |c| c.to_string()),
+            out.map_or("?".into(), |c| c.to_string())
+        )
+    };
+    Some(ChangeEvent {
+        subject,
+        offer_key,
+        old_value: Some(text(old)),
+        new_value: Some(text(new)),
+        ..ChangeEvent::about_model(ChangeKind::ContextChanged, model_id)
+    })
+}
+
+fn capability_event(old: &Model, new: &Model) -> Option<ChangeEvent> {
+    let (a, b) = (old.capabilities(), new.capabilities());
+    if a == b {
+        return None;
+    }
+    let removed: Vec<_> = a.difference(&b).map(|c| format!("-{c}")).collect();
+    let added: Vec<_> = b.difference(&a).map(|c| format!("+{c}")).collect();
+    Some(ChangeEvent {
+        old_value: Some(removed.join(" ")),
+        new_value: Some(added.join(" ")),
+        ..ChangeEvent::about_model(ChangeKind::CapabilityChanged, new.id.as_str())
+    })
+}
+
+/// Compare the stored catalog with a source's current catalog.
+pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> ChangeSet {
+    let mut out = ChangeSet::default();
+    let source = incoming.source.as_str();
+    let listed: HashSet<&str> = incoming
+        .offers
+        .iter()
+        .filter(|o| o.served_by.is_none())
+        .map(|o| o.listing_id.as_str())
+        .collect();
+    let incoming_keys: HashSet<&str> = incoming.offers.iter().map(|o| o.key.as_str()).collect();
+
+    // Offers present now: new, back, or possibly changed.
+    let mut offers: Vec<&Offer> = incoming.offers.iter().collect();
+    offers.sort_by(|a, b| a.key.cmp(&b.key));
+    for o in offers {
+        match current.offers.get(o.key.as_str()) {
+            None => {
+                out.upsert_offers.push(o.clone());
+                out.open_prices
+                    .extend(o.prices.iter().map(|p| (o.key.to_string(), p.clone())));
+                out.events.push(offer_event(ChangeKind::OfferAdded, o));
+            }
+            Some(stored) if !stored.is_active => {
+                out.upsert_offers.push(o.clone());
+                // Deactivation closed its prices; anything still open is reconciled.
+                for pk in stored.prices.keys() {
+                    out.close_prices.push((o.key.to_string(), pk.clone()));
+                }
+                out.open_prices
+                    .extend(o.prices.iter().map(|p| (o.key.to_string(), p.clone())));
+                out.events
+                    .push(offer_event(ChangeKind::OfferReactivated, o));
+            }
+            Some(stored) => {
+                if !same_offer_attrs(&stored.offer, o) {
+                    out.upsert_offers.push(o.clone());
+                    if o.served_by.is_some() {
+                        let s = &stored.offer;
+                        out.events.extend(context_event(
+                            o.model_id.as_str(),
+                            Some(subject(o)),
+                            Some(o.key.to_string()),
+                            (s.context_length, s.max_completion_tokens),
+                            (o.context_length, o.max_completion_tokens),
+                        ));
+                    }
+                }
+                diff_prices(stored, o, opts, &mut out);
+            }
+        }
+    }
+
+    // Offers gone: listings of this source that were not listed, and endpoints of listings
+    // whose endpoints were fetched (or that are no longer listed at all).
+    let mut gone: Vec<&StoredOffer> = current
+        .offers
+        .values()
+        .filter(|s| {
+            s.is_active && s.offer.source == source && !incoming_keys.contains(s.offer.key.as_str())
+        })
+        .filter(|s| {
+            s.offer.served_by.is_none()
+                || incoming.endpoints_fetched_for.contains(&s.offer.listing_id)
+                || !listed.contains(s.offer.listing_id.as_str())
+        })
+        .collect();
+    gone.sort_by(|a, b| a.offer.key.cmp(&b.offer.key));
+    let mut deactivated: HashSet<&str> = HashSet::new();
+    for s in gone {
+        out.deactivate_offers.push(s.offer.key.to_string());
+        deactivated.insert(s.offer.key.as_str());
+        for pk in s.prices.keys() {
+            out.close_prices.push((s.offer.key.to_string(), pk.clone()));
+        }
+        out.events
+            .push(offer_event(ChangeKind::OfferRemoved, &s.offer));
+    }
+
+    // Models present now.
+    for m in &incoming.models {
+        match current.models.get(m.id.as_str()) {
+            None => {
+                out.upsert_models.push(m.clone());
+                out.events.push(ChangeEvent {
+                    new_value: Some(m.name.clone()),
+                    ..ChangeEvent::about_model(ChangeKind::ModelAdded, m.id.as_str())
+                });
+            }
+            Some(stored) => {
+                if stored.model != *m {
+                    out.upsert_models.push(m.clone());
+                    if stored.is_active {
+                        let s = &stored.model;
+                        out.events.extend(context_event(
+                            m.id.as_str(),
+                            None,
+                            None,
+                            (s.context_length, s.max_completion_tokens),
+                            (m.context_length, m.max_completion_tokens),
+                        ));
+                        out.events.extend(capability_event(s, m));
+                    }
+                } else if !stored.is_active {
+                    out.activate_models.push(m.id.to_string());
+                }
+                if !stored.is_active {
+                    out.events.push(ChangeEvent::about_model(
+                        ChangeKind::ModelReactivated,
+                        m.id.as_str(),
+                    ));
+                }
+            }
+        }
+    }
+
+    // Models left without any active offer (from any source) are deactivated.
+    let present: HashSet<&str> = incoming.models.iter().map(|m| m.id.as_str()).collect();
+    let mut still_offered: HashSet<&str> = HashSet::new();
+    for s in current.offers.values() {
+        if s.is_active && !deactivated.contains(s.offer.key.as_str()) {
+            still_offered.insert(s.offer.model_id.as_str());
+        }
+    }
+    let mut orphaned: BTreeSet<&str> = BTreeSet::new();
+    for s in current.offers.values() {
+        let id = s.offer.model_id.as_str();
+        if deactivated.contains(s.offer.key.as_str())
+            && !present.contains(id)
+            && !still_offered.contains(id)
+        {
+            orphaned.insert(id);
+        }
+    }
+    for id in orphaned {
+        if current.models.get(id).is_some_and(|m| m.is_active) {
+            out.deactivate_models.push(id.to_string());
+            out.events
+                .push(ChangeEvent::about_model(ChangeKind::ModelRemoved, id));
+        }
+    }
+
+    // Aliases. Only moving aliases make events: variant aliases mirror their offers, and
+    // canonical slugs change with their models.
+    let mut alias_seen: HashSet<&str> = HashSet::new();
+    for a in &incoming.aliases {
+        alias_seen.insert(a.alias.as_str());
+        let event = |kind, old: Option<String>| ChangeEvent {
+            subject: Some(a.alias.clone()),
+            old_value: old,
+            new_value: Some(a.model_id.to_string()),
+            ..ChangeEvent::about_model(kind, a.model_id.as_str())
+        };
+        match current.aliases.get(&a.alias) {
+            Some(s) if s.is_active && s.alias == *a => {}
+            Some(s) if s.is_active => {
+                out.upsert_aliases.push(a.clone());
+                if a.kind == AliasKind::Moving && s.alias.model_id != a.model_id {
+                    out.events.push(event(
+                        ChangeKind::AliasRetargeted,
+                        Some(s.alias.model_id.to_string()),
+                    ));
+                }
+            }
+            _ => {
+                out.upsert_aliases.push(a.clone());
+                if a.kind == AliasKind::Moving {
+                    out.events.push(event(ChangeKind::AliasAdded, None));
+                }
+            }
+        }
+    }
+    let mut gone_aliases: Vec<_> = current
+        .aliases
+        .values()
+        .filter(|s| {
+            s.is_active && s.alias.source == source && !alias_seen.contains(s.alias.alias.as_str())
+        })
+        .collect();
+    gone_aliases.sort_by(|a, b| a.alias.alias.cmp(&b.alias.alias));
+    for s in gone_aliases {
+        out.deactivate_aliases.push(s.alias.alias.clone());
+        if s.alias.kind == AliasKind::Moving {
+            out.events.push(ChangeEvent {
+                subject: Some(s.alias.alias.clone()),
+                old_value: Some(s.alias.model_id.to_string()),
+                ..ChangeEvent::about_model(ChangeKind::AliasRemoved, s.alias.model_id.as_str())
+            });
+        }
+    }
+
+    out.seen_offers = incoming.offers.iter().map(|o| o.key.to_string()).collect();
+    out.seen_models = incoming.models.iter().map(|m| m.id.to_string()).collect();
+    out.events.sort_by(|a, b| {
+        (&a.model_id, a.kind, &a.subject, &a.price_key).cmp(&(
+            &b.model_id,
+            b.kind,
+            &b.subject,
+            &b.price_key,
+        ))
+    });
+    out
+}

@@ -1,0 +1,580 @@
+//! The sync pipeline: fetch → parse → filter → diff against the stored catalog → apply in
+//! one transaction → change events. The diff and filter are pure; I/O happens here.
+
+mod diff;
+mod filter;
+
+pub use diff::{DiffOptions, DropGuard, check_drop, diff};
+pub use filter::{Filter, Inclusion, is_free};
+
+use crate::config::{OpenRouterSettings, Secret};
+use crate::domain::{Catalog, ChangeEvent, ChangeKind, RunOrigin, RunStatus, RunTrigger, UnixMs};
+use crate::sources::http::{FetchError, Fetched, HttpClient, RetryPolicy, Validators};
+use crate::sources::{openrouter, snapshot};
+use crate::store::{FetchState, NewRun, RunOutcome, Store, StoreError};
+use futures::{StreamExt, TryStreamExt};
+use indicatif::{ProgressBar, ProgressStyle};
+use reqwest::header::{HeaderMap, HeaderValue};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Where a sync takes its data from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncInput {
+    /// The upstream API, falling back to the bundled snapshot when the network is unreachable
+    /// and the store holds nothing newer.
+    Network,
+    /// The bundled snapshot only.
+    Offline,
+    /// A saved `GET /models` response.
+    File(PathBuf),
+}
+
+/// Everything one sync needs to know.
+#[derive(Debug, Clone)]
+pub struct SyncRequest {
+    /// What started it.
+    pub trigger: RunTrigger,
+    /// Where the data comes from.
+    pub input: SyncInput,
+    /// OpenRouter settings.
+    pub openrouter: OpenRouterSettings,
+    /// OpenRouter API key (optional for the catalog).
+    pub api_key: Option<Secret>,
+    /// The tracked set.
+    pub filter: Filter,
+    /// Compute and show the changes; apply none.
+    pub dry_run: bool,
+    /// Skip the drop guard and the conditional/identical-content shortcuts.
+    pub force: bool,
+    /// The drop guard's minimum ratio of fetched to active listings.
+    pub min_ratio: Decimal,
+    /// Price changes beyond this percent are alerts.
+    pub alert_threshold_percent: Decimal,
+    /// Record the data as observed at this time instead of now (for importing saved
+    /// catalogs in order).
+    pub observed_at: Option<UnixMs>,
+    /// Draw a progress bar on the terminal.
+    pub progress: bool,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    /// The run's id.
+    pub run_id: i64,
+    /// The source synced.
+    pub source: String,
+    /// How it ended.
+    pub status: RunStatus,
+    /// Where the data came from.
+    pub origin: RunOrigin,
+    /// Why the bundled snapshot was used instead of the network, if it was.
+    pub fallback_reason: Option<String>,
+    /// The time the changes are recorded at.
+    pub at: UnixMs,
+    /// Models received (after filtering).
+    pub models_seen: usize,
+    /// Offers received (after filtering), listings and endpoints.
+    pub offers_seen: usize,
+    /// Listings whose provider endpoints were fetched.
+    pub endpoints_fetched: usize,
+    /// Models added.
+    pub models_added: usize,
+    /// Models removed (deactivated).
+    pub models_removed: usize,
+    /// Models reactivated.
+    pub models_reactivated: usize,
+    /// Offers added.
+    pub offers_added: usize,
+    /// Offers removed (deactivated).
+    pub offers_removed: usize,
+    /// Price changes (per component and tier).
+    pub prices_changed: usize,
+    /// Changes beyond the alert threshold.
+    pub alerts: usize,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// Every change event.
+    pub events: Vec<ChangeEvent>,
+}
+
+/// Why a sync failed. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The upstream could not be fetched.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The upstream sent something we cannot accept.
+    #[error(transparent)]
+    Parse(#[from] openrouter::ParseError),
+    /// The drop guard refused the fetch.
+    #[error(transparent)]
+    Drop(#[from] DropGuard),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A local input could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Input {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The network is down and the bundled snapshot is older than the stored catalog.
+    #[error(
+        "{cause}; the stored catalog came from a newer {origin} sync than the bundled snapshot ({date}), so nothing was changed. Use --offline to apply the snapshot anyway"
+    )]
+    StaleFallback {
+        /// The network failure.
+        cause: FetchError,
+        /// Origin of the last applied sync.
+        origin: String,
+        /// The snapshot's date.
+        date: &'static str,
+    },
+    /// `--observed-at` is not after the newest recorded change.
+    #[error(
+        "--observed-at {given} is not after the newest recorded price change ({latest}); history is append-only"
+    )]
+    Clock {
+        /// The time given.
+        given: String,
+        /// The newest change.
+        latest: String,
+    },
+}
+
+fn now_ms() -> UnixMs {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn format_ms(ms: UnixMs) -> String {
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
+}
+
+/// `host:pid` of this process, recorded on runs.
+pub fn holder() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The HTTP client OpenRouter is fetched with: app headers, timeouts, retries, optional key.
+pub fn openrouter_client(
+    settings: &OpenRouterSettings,
+    api_key: Option<Secret>,
+) -> Result<HttpClient, FetchError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "HTTP-Referer",
+        HeaderValue::from_static("https://github.com/llmcost/llmcost"),
+    );
+    headers.insert("X-Title", HeaderValue::from_static("llmcost"));
+    let policy = RetryPolicy {
+        max_retries: settings.retries,
+        ..RetryPolicy::default()
+    };
+    HttpClient::new(
+        Duration::from_secs(settings.timeout_secs.max(1)),
+        policy,
+        headers,
+        api_key,
+    )
+}
+
+/// The body a sync works on, with where it came from.
+struct Input {
+    body: Vec<u8>,
+    origin: RunOrigin,
+    state_url: String,
+    validators: Validators,
+    fallback_reason: Option<String>,
+}
+
+enum Acquired {
+    Body(Input),
+    NotModified,
+}
+
+/// Run one sync of OpenRouter into the store. Every outcome, failures included, is
+/// recorded as a run; a failure changes nothing else.
+pub async fn run(store: &dyn Store, req: &SyncRequest) -> Result<SyncReport, SyncError> {
+    let started = Instant::now();
+    let run_id = store
+        .begin_run(&NewRun {
+            trigger: req.trigger.as_str().into(),
+            source: openrouter::SOURCE.into(),
+            holder: holder(),
+            started_at: now_ms(),
+        })
+        .await?;
+    match run_inner(store, req, run_id, started).await {
+        Ok(report) => Ok(report),
+        Err(err) => {
+            let outcome = RunOutcome {
+                status: RunStatus::Failed.as_str().into(),
+                finished_at: now_ms(),
+                duration_ms: elapsed_ms(started),
+                error: Some(err.to_string()),
+                ..RunOutcome::default()
+            };
+            if let Err(store_err) = store.finish_run(run_id, &outcome).await {
+                tracing::error!(error = %store_err, "could not record the failed run");
+            }
+            Err(err)
+        }
+    }
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// What shaped the applied result besides the body: filters and endpoint settings.
+fn fingerprint(req: &SyncRequest) -> String {
+    let shape = serde_json::json!({
+        "filter": req.filter,
+        "endpoints": req.openrouter.endpoints && req.input == SyncInput::Network,
+        "all_modalities": req.openrouter.all_modalities,
+    });
+    sha256_hex(shape.to_string().as_bytes())
+}
+
+async fn acquire(
+    store: &dyn Store,
+    req: &SyncRequest,
+    client: &HttpClient,
+    fp: &str,
+) -> Result<Acquired, SyncError> {
+    let all = req.openrouter.all_modalities;
+    let snapshot_input = |fallback_reason: Option<String>| -> Result<Input, SyncError> {
+        let body = snapshot::openrouter_models(all).map_err(|e| SyncError::Input {
+            path: "bundled snapshot".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(Input {
+            body,
+            origin: RunOrigin::Snapshot,
+            state_url: format!(
+                "snapshot:openrouter/{}{}",
+                snapshot::OPENROUTER_SNAPSHOT_DATE,
+                if all { "/all" } else { "" }
+            ),
+            validators: Validators::default(),
+            fallback_reason,
+        })
+    };
+    match &req.input {
+        SyncInput::Offline => Ok(Acquired::Body(snapshot_input(None)?)),
+        SyncInput::File(path) => {
+            let body = tokio::fs::read(path).await.map_err(|e| SyncError::Input {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            Ok(Acquired::Body(Input {
+                body,
+                origin: RunOrigin::File,
+                state_url: format!("file:{}", canonical.display()),
+                validators: Validators::default(),
+                fallback_reason: None,
+            }))
+        }
+        SyncInput::Network => {
+            let url = openrouter::models_url(&req.openrouter.url, all);
+            let previous = store.fetch_state(&url).await?;
+            let validators = previous
+                .filter(|p| !req.force && p.fingerprint == fp)
+                .map(|p| Validators {
+                    etag: p.etag,
+                    last_modified: p.last_modified,
+                });
+            match client.get(&url, validators.as_ref()).await {
+                Ok(Fetched::NotModified) => Ok(Acquired::NotModified),
+                Ok(Fetched::Body { bytes, validators }) => Ok(Acquired::Body(Input {
+                    body: bytes.to_vec(),
+                    origin: RunOrigin::Network,
+                    state_url: url,
+                    validators,
+                    fallback_reason: None,
+                })),
+                Err(e) if e.is_unreachable() => {
+                    let last = store.last_applied_origin(openrouter::SOURCE).await?;
+                    match last.as_deref() {
+                        None | Some("snapshot") => {
+                            let reason = format!(
+                                "{e}; using the bundled snapshot of {}",
+                                snapshot::OPENROUTER_SNAPSHOT_DATE
+                            );
+                            tracing::info!("network unreachable: {reason}");
+                            Ok(Acquired::Body(snapshot_input(Some(reason))?))
+                        }
+                        Some(origin) => Err(SyncError::StaleFallback {
+                            cause: e,
+                            origin: origin.to_string(),
+                            date: snapshot::OPENROUTER_SNAPSHOT_DATE,
+                        }),
+                    }
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+fn progress_bar(enabled: bool, len: usize) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} endpoints {bar:30} {pos}/{len} {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Fetch every listing's provider endpoints, a bounded number at a time; the first
+/// failure fails the sync (a partial fetch must not look like vanished providers).
+async fn fetch_endpoints(
+    client: &HttpClient,
+    req: &SyncRequest,
+    catalog: &mut Catalog,
+) -> Result<(), SyncError> {
+    let listings: Vec<String> = catalog
+        .offers
+        .iter()
+        .filter(|o| o.served_by.is_none())
+        .map(|o| o.listing_id.clone())
+        .collect();
+    let bar = progress_bar(req.progress, listings.len());
+    let base = req.openrouter.url.clone();
+    let results: Vec<(String, Option<Vec<crate::domain::Offer>>)> = futures::stream::iter(listings)
+        .map(|listing| {
+            let url = openrouter::endpoints_url(&base, &listing);
+            let bar = bar.clone();
+            async move {
+                let fetched = client.get(&url, None).await;
+                bar.inc(1);
+                match fetched {
+                    Ok(Fetched::Body { bytes, .. }) => {
+                        let wire = openrouter::parse_endpoints(&bytes).map_err(|e| {
+                            openrouter::ParseError::Json(format!("endpoints of {listing}: {e}"))
+                        })?;
+                        let offers = openrouter::endpoint_offers(&listing, &wire)?;
+                        Ok::<_, SyncError>((listing, Some(offers)))
+                    }
+                    // No endpoints known for this listing (router models): leave its
+                    // stored endpoint offers alone.
+                    Err(FetchError::Status { status: 404, .. }) | Ok(Fetched::NotModified) => {
+                        Ok((listing, None))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+        })
+        .buffer_unordered(req.openrouter.concurrency.max(1))
+        .try_collect()
+        .await?;
+    bar.finish_and_clear();
+    for (listing, offers) in results {
+        if let Some(offers) = offers {
+            catalog.offers.extend(offers);
+            catalog.endpoints_fetched_for.insert(listing);
+        }
+    }
+    catalog.offers.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(())
+}
+
+async fn run_inner(
+    store: &dyn Store,
+    req: &SyncRequest,
+    run_id: i64,
+    started: Instant,
+) -> Result<SyncReport, SyncError> {
+    let client = openrouter_client(&req.openrouter, req.api_key.clone())?;
+    let fp = fingerprint(req);
+
+    // The sync time: monotonic over recorded history, so intervals never overlap.
+    let latest = store.latest_price_change().await?.unwrap_or(i64::MIN);
+    let at = match req.observed_at {
+        Some(t) if t <= latest => {
+            return Err(SyncError::Clock {
+                given: format_ms(t),
+                latest: format_ms(latest),
+            });
+        }
+        Some(t) => t,
+        None => now_ms().max(latest.saturating_add(1)),
+    };
+
+    let finish_without_apply =
+        |status: RunStatus, origin: RunOrigin, fallback_reason: Option<String>| async move {
+            let outcome = RunOutcome {
+                status: status.as_str().into(),
+                origin: Some(origin.as_str().into()),
+                finished_at: now_ms(),
+                duration_ms: elapsed_ms(started),
+                ..RunOutcome::default()
+            };
+            store.finish_run(run_id, &outcome).await?;
+            Ok::<_, SyncError>(SyncReport::empty(
+                run_id,
+                status,
+                origin,
+                fallback_reason,
+                at,
+                started,
+            ))
+        };
+
+    let input = match acquire(store, req, &client, &fp).await? {
+        Acquired::NotModified => {
+            tracing::info!("upstream answered 304 Not Modified; nothing to do");
+            return finish_without_apply(RunStatus::NoChange, RunOrigin::Network, None).await;
+        }
+        Acquired::Body(input) => input,
+    };
+    let content_hash = sha256_hex(&input.body);
+    let previous = store.fetch_state(&input.state_url).await?;
+    if !req.force
+        && previous
+            .as_ref()
+            .is_some_and(|p| p.content_hash == content_hash && p.fingerprint == fp)
+    {
+        tracing::info!("upstream content is identical to the last applied sync; nothing to do");
+        return finish_without_apply(RunStatus::NoChange, input.origin, input.fallback_reason)
+            .await;
+    }
+
+    let wire = openrouter::parse_models(&input.body)?;
+    let mut catalog = openrouter::to_catalog(&wire)?;
+    drop(wire);
+    req.filter.apply(&mut catalog);
+    if req.openrouter.endpoints && input.origin == RunOrigin::Network {
+        fetch_endpoints(&client, req, &mut catalog).await?;
+        req.filter.apply(&mut catalog);
+    }
+
+    let current = store.load_state().await?;
+    if !req.force {
+        check_drop(&current, &catalog, req.min_ratio)?;
+    }
+    let changes = diff(
+        &current,
+        &catalog,
+        &DiffOptions {
+            alert_threshold_percent: req.alert_threshold_percent,
+        },
+    );
+    for e in changes.events.iter().filter(|e| e.is_alert) {
+        tracing::warn!(model = e.model_id, "price alert: {}", e.describe());
+    }
+
+    let mut report = SyncReport::empty(
+        run_id,
+        RunStatus::Succeeded,
+        input.origin,
+        input.fallback_reason,
+        at,
+        started,
+    );
+    report.models_seen = catalog.models.len();
+    report.offers_seen = catalog.offers.len();
+    report.endpoints_fetched = catalog.endpoints_fetched_for.len();
+    report.count(&changes.events);
+    report.events = changes.events.clone();
+
+    let mut outcome = RunOutcome {
+        status: RunStatus::Succeeded.as_str().into(),
+        origin: Some(input.origin.as_str().into()),
+        models_seen: Some(report.models_seen as i64),
+        offers_seen: Some(report.offers_seen as i64),
+        added: report.models_added as i64,
+        removed: report.models_removed as i64,
+        repriced: report.prices_changed as i64,
+        changes: report.events.len() as i64,
+        alerts: report.alerts as i64,
+        ..RunOutcome::default()
+    };
+    if req.dry_run {
+        report.status = RunStatus::DryRun;
+        outcome.status = RunStatus::DryRun.as_str().into();
+        outcome.finished_at = now_ms();
+        outcome.duration_ms = elapsed_ms(started);
+        store.finish_run(run_id, &outcome).await?;
+    } else {
+        let fetch = FetchState {
+            url: input.state_url,
+            etag: input.validators.etag,
+            last_modified: input.validators.last_modified,
+            content_hash,
+            fingerprint: fp,
+        };
+        outcome.finished_at = now_ms();
+        outcome.duration_ms = elapsed_ms(started);
+        store
+            .apply(run_id, at, &changes, Some(&fetch), &outcome)
+            .await?;
+    }
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+impl SyncReport {
+    fn empty(
+        run_id: i64,
+        status: RunStatus,
+        origin: RunOrigin,
+        fallback_reason: Option<String>,
+        at: UnixMs,
+        started: Instant,
+    ) -> Self {
+        Self {
+            run_id,
+            source: openrouter::SOURCE.into(),
+            status,
+            origin,
+            fallback_reason,
+            at,
+            models_seen: 0,
+            offers_seen: 0,
+            endpoints_fetched: 0,
+            models_added: 0,
+            models_removed: 0,
+            models_reactivated: 0,
+            offers_added: 0,
+            offers_removed: 0,
+            prices_changed: 0,
+            alerts: 0,
+            duration_ms: started.elapsed().as_millis() as u64,
+            events: Vec::new(),
+        }
+    }
+
+    fn count(&mut self, events: &[ChangeEvent]) {
+        let n = |k: ChangeKind| events.iter().filter(|e| e.kind == k).count();
+        self.models_added = n(ChangeKind::ModelAdded);
+        self.models_removed = n(ChangeKind::ModelRemoved);
+        self.models_reactivated = n(ChangeKind::ModelReactivated);
+        self.offers_added = n(ChangeKind::OfferAdded);
+        self.offers_removed = n(ChangeKind::OfferRemoved);
+        self.prices_changed = n(ChangeKind::PriceChanged);
+        self.alerts = events.iter().filter(|e| e.is_alert).count();
+    }
+}

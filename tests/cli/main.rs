@@ -1,0 +1,6 @@
+//! End-to-end tests of the `llmcost` binary against a mock OpenRouter serving the recorded
+//! fixtures, and a real SQLite database.
+
+mod commands;
+mod helpers;
+mod sync;
