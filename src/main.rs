@@ -11,8 +11,8 @@ async fn main() -> ExitCode {
     let default_level = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
+        (false, 1) => "warn,llmcost=info",
+        (false, _) => "warn,llmcost=debug",
     };
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));

@@ -443,6 +443,7 @@ async fn run_inner(
             ))
         };
 
+    tracing::debug!(elapsed_ms = elapsed_ms(started), "client ready");
     let input = match acquire(store, req, &client, &fp).await? {
         Acquired::NotModified => {
             tracing::info!("upstream answered 304 Not Modified; nothing to do");
@@ -450,6 +451,11 @@ async fn run_inner(
         }
         Acquired::Body(input) => input,
     };
+    tracing::debug!(
+        elapsed_ms = elapsed_ms(started),
+        bytes = input.body.len(),
+        "acquired"
+    );
     let content_hash = sha256_hex(&input.body);
     let previous = store.fetch_state(&input.state_url).await?;
     if !req.force
@@ -462,16 +468,22 @@ async fn run_inner(
             .await;
     }
 
+    let phase = |name: &str| tracing::debug!(elapsed_ms = elapsed_ms(started), "{name}");
+    phase("fetched");
     let wire = openrouter::parse_models(&input.body)?;
+    phase("parsed");
     let mut catalog = openrouter::to_catalog(&wire)?;
     drop(wire);
     req.filter.apply(&mut catalog);
+    phase("mapped and filtered");
     if req.openrouter.endpoints && input.origin == RunOrigin::Network {
         fetch_endpoints(&client, req, &mut catalog).await?;
         req.filter.apply(&mut catalog);
+        phase("endpoints fetched");
     }
 
     let current = store.load_state().await?;
+    phase("stored catalog loaded");
     if !req.force {
         check_drop(&current, &catalog, req.min_ratio)?;
     }
@@ -482,6 +494,7 @@ async fn run_inner(
             alert_threshold_percent: req.alert_threshold_percent,
         },
     );
+    phase("diffed");
     for e in changes.events.iter().filter(|e| e.is_alert) {
         tracing::warn!(model = e.model_id, "price alert: {}", e.describe());
     }
@@ -531,6 +544,7 @@ async fn run_inner(
         store
             .apply(run_id, at, &changes, Some(&fetch), &outcome)
             .await?;
+        phase("applied");
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
