@@ -2,6 +2,7 @@
 
 mod change;
 mod ids;
+mod json;
 mod model;
 mod money;
 mod price;
@@ -11,6 +12,7 @@ mod time;
 
 pub use change::{ChangeEvent, ChangeKind};
 pub use ids::{ModelId, OfferKey, ParseIdError, listing_parts};
+pub use json::JsonText;
 pub use model::{Alias, AliasKind, Catalog, Model, Offer, OfferHealth};
 pub use money::{PRICE_SIGNIFICANT_DIGITS, per_million, percent_change, same_price};
 pub use price::{Component, Price, PriceKey, PriceValue, TierScope, Unit};

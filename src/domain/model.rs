@@ -1,9 +1,8 @@
 //! Models, offers and aliases: what a source says exists and who sells it.
 
-use super::{ModelId, OfferKey, Price};
+use super::{JsonText, ModelId, OfferKey, Price};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// One model, whoever sells it: what is true of the model itself.
@@ -40,15 +39,15 @@ pub struct Model {
     /// Request parameters the model supports, sorted.
     pub supported_parameters: Vec<String>,
     /// Default request parameters.
-    pub default_parameters: Option<Value>,
+    pub default_parameters: Option<JsonText>,
     /// Voices of speech models.
-    pub supported_voices: Option<Value>,
+    pub supported_voices: Option<JsonText>,
     /// Per-request limits.
-    pub per_request_limits: Option<Value>,
+    pub per_request_limits: Option<JsonText>,
     /// Reasoning support (`mandatory`, `supported_efforts`, ...).
-    pub reasoning: Option<Value>,
+    pub reasoning: Option<JsonText>,
     /// Benchmark scores as the source publishes them.
-    pub benchmarks: Option<Value>,
+    pub benchmarks: Option<JsonText>,
     /// Training data cutoff (as given, e.g. `2026-02-16`).
     pub knowledge_cutoff: Option<String>,
     /// Date after which the model is withdrawn (`YYYY-MM-DD`).
@@ -126,7 +125,7 @@ pub struct Offer {
     /// Last reported health.
     pub health: OfferHealth,
     /// Further attributes the source sends (latency, throughput, feature flags).
-    pub extra: Option<Value>,
+    pub extra: Option<JsonText>,
     /// The offer's prices now.
     pub prices: Vec<Price>,
 }

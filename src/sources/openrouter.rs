@@ -8,14 +8,13 @@
 //! - ids may carry a variant (`:free`, `:batch`, `:thinking`) and `~…-latest` ids are moving aliases.
 
 use crate::domain::{
-    Alias, AliasKind, Catalog, Component, Model, ModelId, Offer, OfferHealth, OfferKey, Price,
-    PriceKey, PriceValue, TierScope, listing_parts,
+    Alias, AliasKind, Catalog, Component, JsonText, Model, ModelId, Offer, OfferHealth, OfferKey,
+    Price, PriceKey, PriceValue, TierScope, listing_parts,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::str::FromStr;
 
 /// The source name under which OpenRouter data is stored.
 pub const SOURCE: &str = "openrouter";
@@ -404,14 +403,21 @@ fn to_model(w: &WireModel, id: ModelId) -> Model {
         tokenizer: arch.as_ref().and_then(|a| a.tokenizer.clone()),
         instruct_type: arch.and_then(|a| a.instruct_type),
         supported_parameters: sorted(w.supported_parameters.clone().unwrap_or_default()),
-        default_parameters: w.default_parameters.clone().filter(|v| !is_empty_json(v)),
-        supported_voices: w.supported_voices.clone().filter(|v| !is_empty_json(v)),
-        per_request_limits: w.per_request_limits.clone().filter(|v| !is_empty_json(v)),
-        reasoning: w.reasoning.clone().filter(|v| !is_empty_json(v)),
-        benchmarks: w.benchmarks.clone().filter(|v| !is_empty_json(v)),
+        default_parameters: json_text(&w.default_parameters),
+        supported_voices: json_text(&w.supported_voices),
+        per_request_limits: json_text(&w.per_request_limits),
+        reasoning: json_text(&w.reasoning),
+        benchmarks: json_text(&w.benchmarks),
         knowledge_cutoff: non_empty(w.knowledge_cutoff.clone()),
         expiration_date: non_empty(w.expiration_date.clone()),
     }
+}
+
+/// Free-form JSON as canonical text; null and empty objects or arrays are absent.
+fn json_text(v: &Option<Value>) -> Option<JsonText> {
+    v.as_ref()
+        .filter(|v| !is_empty_json(v))
+        .map(JsonText::from_value)
 }
 
 fn is_empty_json(v: &Value) -> bool {
@@ -423,9 +429,9 @@ fn is_empty_json(v: &Value) -> bool {
     }
 }
 
-fn extra_json(entries: BTreeMap<String, Value>) -> Option<Value> {
+fn extra_json(entries: BTreeMap<String, Value>) -> Option<JsonText> {
     let map: Map<String, Value> = entries.into_iter().filter(|(_, v)| !v.is_null()).collect();
-    (!map.is_empty()).then_some(Value::Object(map))
+    (!map.is_empty()).then(|| JsonText::from_value(&Value::Object(map)))
 }
 
 /// Turn the listed models into a catalog: one model per base id, one offer per listing,
@@ -662,13 +668,6 @@ pub fn models_url(base: &str, all_modalities: bool) -> String {
         format!("{base}/models?output_modalities=all")
     } else {
         format!("{base}/models")
-    }
-}
-
-impl FromStr for WireModel {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        serde_json::from_str(s).map_err(|e| ParseError::Json(e.to_string()))
     }
 }
 

@@ -22,14 +22,6 @@ pub fn from_json<T: DeserializeOwned>(column: &str, text: &str) -> StoreResult<T
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
-/// Read optional JSON text back.
-pub fn from_json_opt<T: DeserializeOwned>(
-    column: &str,
-    text: Option<String>,
-) -> StoreResult<Option<T>> {
-    text.map(|t| from_json(column, &t)).transpose()
-}
-
 /// Exact decimal text (SQLite has no exact decimal type: NUMERIC would become a float).
 pub fn money(d: Decimal) -> String {
     d.to_string()

@@ -1,18 +1,17 @@
 //! The SQLite store: the zero-setup default.
 
-use super::codec::{
-    from_json, from_json_opt, from_money, json, json_opt, money, price_columns, price_value,
-};
+use super::codec::{from_json, from_money, json, json_opt, money, price_columns, price_value};
 use super::{
     ChangeQuery, FetchState, ModelRecord, NewRun, OfferRecord, PriceInterval, PriceRecord,
     RunOutcome, Store, StoreError, StoreResult, StoreStatus, StoredChange,
 };
 use crate::domain::{
-    Alias, AliasKind, CatalogState, ChangeEvent, ChangeSet, Component, CurrentPrice, Model,
-    ModelId, Offer, OfferHealth, OfferKey, Price, PriceKey, StoredAlias, StoredModel, StoredOffer,
-    SyncRun, TierScope, UnixMs,
+    Alias, AliasKind, CatalogState, ChangeEvent, ChangeSet, Component, CurrentPrice, JsonText,
+    Model, ModelId, Offer, OfferHealth, OfferKey, Price, PriceKey, StoredAlias, StoredModel,
+    StoredOffer, SyncRun, TierScope, UnixMs,
 };
 use async_trait::async_trait;
+use futures::TryStreamExt;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -97,17 +96,21 @@ fn model_from_row(r: &SqliteRow) -> StoreResult<(Model, bool, UnixMs, UnixMs)> {
             "models.supported_parameters",
             &r.try_get::<String, _>("supported_parameters")?,
         )?,
-        default_parameters: from_json_opt(
-            "models.default_parameters",
-            r.try_get("default_parameters")?,
-        )?,
-        supported_voices: from_json_opt("models.supported_voices", r.try_get("supported_voices")?)?,
-        per_request_limits: from_json_opt(
-            "models.per_request_limits",
-            r.try_get("per_request_limits")?,
-        )?,
-        reasoning: from_json_opt("models.reasoning", r.try_get("reasoning")?)?,
-        benchmarks: from_json_opt("models.benchmarks", r.try_get("benchmarks")?)?,
+        default_parameters: r
+            .try_get::<Option<String>, _>("default_parameters")?
+            .map(JsonText::from_stored),
+        supported_voices: r
+            .try_get::<Option<String>, _>("supported_voices")?
+            .map(JsonText::from_stored),
+        per_request_limits: r
+            .try_get::<Option<String>, _>("per_request_limits")?
+            .map(JsonText::from_stored),
+        reasoning: r
+            .try_get::<Option<String>, _>("reasoning")?
+            .map(JsonText::from_stored),
+        benchmarks: r
+            .try_get::<Option<String>, _>("benchmarks")?
+            .map(JsonText::from_stored),
         knowledge_cutoff: r.try_get("knowledge_cutoff")?,
         expiration_date: r.try_get("expiration_date")?,
     };
@@ -149,7 +152,9 @@ fn offer_from_row(r: &SqliteRow) -> StoreResult<(Offer, bool, UnixMs, UnixMs)> {
             uptime_30m: r.try_get("uptime_30m")?,
             uptime_1d: r.try_get("uptime_1d")?,
         },
-        extra: from_json_opt("offers.extra", r.try_get("extra")?)?,
+        extra: r
+            .try_get::<Option<String>, _>("extra")?
+            .map(JsonText::from_stored),
         prices: Vec::new(),
     };
     Ok((
@@ -480,6 +485,21 @@ async fn upsert_aliases(
     Ok(())
 }
 
+/// Run a query and map its rows as they stream in (large catalogs never hold every raw
+/// row and every mapped value at once).
+async fn fetch_mapped<T>(
+    query: sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments>,
+    pool: &SqlitePool,
+    map: fn(&SqliteRow) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut rows = query.fetch(pool);
+    let mut out = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        out.push(map(&row)?);
+    }
+    Ok(out)
+}
+
 /// `UPDATE table SET … WHERE key IN (…)` over many keys, in batches.
 async fn update_where_in(
     conn: &mut SqliteConnection,
@@ -514,33 +534,18 @@ impl SqliteStore {
         Vec<(String, PriceRecord)>,
     )> {
         let t = as_of.unwrap_or(i64::MAX);
-        let models = sqlx::query("SELECT * FROM models WHERE first_seen <= $1 ORDER BY id")
-            .bind(t)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(model_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let offers = sqlx::query("SELECT * FROM offers WHERE first_seen <= $1 ORDER BY key")
-            .bind(t)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(offer_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let price_rows = match as_of {
-            None => sqlx::query("SELECT * FROM prices WHERE valid_to IS NULL").fetch_all(&self.pool).await?,
-            Some(t) => {
-                sqlx::query("SELECT * FROM prices WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1)")
-                    .bind(t)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
+        let models_sql =
+            sqlx::query("SELECT * FROM models WHERE first_seen <= $1 ORDER BY id").bind(t);
+        let models = fetch_mapped(models_sql, &self.pool, model_from_row).await?;
+        let offers_sql =
+            sqlx::query("SELECT * FROM offers WHERE first_seen <= $1 ORDER BY key").bind(t);
+        let offers = fetch_mapped(offers_sql, &self.pool, offer_from_row).await?;
+        let prices_sql = match as_of {
+            None => sqlx::query("SELECT * FROM prices WHERE valid_to IS NULL"),
+            Some(t) => sqlx::query("SELECT * FROM prices WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1)")
+                .bind(t),
         };
-        let prices = price_rows
-            .iter()
-            .map(price_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let prices = fetch_mapped(prices_sql, &self.pool, price_from_row).await?;
         Ok((models, offers, prices))
     }
 }

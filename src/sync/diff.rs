@@ -414,3 +414,393 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Alias, Component, PriceKey, StoredAlias, StoredModel};
+    use crate::sources::openrouter::{parse_models, to_catalog};
+    use proptest::prelude::*;
+    use rust_decimal::dec;
+
+    fn opts() -> DiffOptions {
+        DiffOptions {
+            alert_threshold_percent: dec!(30),
+        }
+    }
+
+    /// The real 2026-08-08 catalog (parsed once).
+    fn catalog() -> Catalog {
+        static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        CATALOG
+            .get_or_init(|| {
+                let path = concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/fixtures/openrouter/models_2026-08-08.json"
+                );
+                let body = std::fs::read(path).expect("fixture");
+                to_catalog(&parse_models(&body).expect("parses")).expect("maps")
+            })
+            .clone()
+    }
+
+    /// Apply a change set to a state in memory, as the store does.
+    fn apply(state: &mut CatalogState, c: &ChangeSet) {
+        for m in &c.upsert_models {
+            state.models.insert(
+                m.id.to_string(),
+                StoredModel {
+                    model: m.clone(),
+                    is_active: true,
+                },
+            );
+        }
+        for id in &c.activate_models {
+            state.models.get_mut(id).expect("known model").is_active = true;
+        }
+        for id in &c.deactivate_models {
+            state.models.get_mut(id).expect("known model").is_active = false;
+        }
+        for o in &c.upsert_offers {
+            let mut offer = o.clone();
+            offer.prices.clear();
+            let prices = state
+                .offers
+                .remove(o.key.as_str())
+                .map(|s| s.prices)
+                .unwrap_or_default();
+            state.offers.insert(
+                o.key.to_string(),
+                StoredOffer {
+                    offer,
+                    is_active: true,
+                    prices,
+                },
+            );
+        }
+        for k in &c.deactivate_offers {
+            state.offers.get_mut(k).expect("known offer").is_active = false;
+        }
+        for (k, pk) in &c.close_prices {
+            assert!(
+                state
+                    .offers
+                    .get_mut(k)
+                    .expect("known offer")
+                    .prices
+                    .remove(pk)
+                    .is_some(),
+                "closing an open price"
+            );
+        }
+        for (k, p) in &c.open_prices {
+            let cur = CurrentPrice {
+                value: p.value,
+                scope: p.scope,
+                valid_from: 1,
+            };
+            let prev = state
+                .offers
+                .get_mut(k)
+                .expect("known offer")
+                .prices
+                .insert(p.key.clone(), cur);
+            assert!(prev.is_none(), "at most one open interval per price key");
+        }
+        for a in &c.upsert_aliases {
+            state.aliases.insert(
+                a.alias.clone(),
+                StoredAlias {
+                    alias: a.clone(),
+                    is_active: true,
+                },
+            );
+        }
+        for a in &c.deactivate_aliases {
+            state.aliases.get_mut(a).expect("known alias").is_active = false;
+        }
+    }
+
+    fn synced(c: &Catalog) -> CatalogState {
+        let mut state = CatalogState::default();
+        let changes = diff(&state, c, &opts());
+        apply(&mut state, &changes);
+        state
+    }
+
+    fn kinds(c: &ChangeSet) -> Vec<(ChangeKind, String)> {
+        c.events
+            .iter()
+            .map(|e| {
+                (
+                    e.kind,
+                    e.subject.clone().unwrap_or_else(|| e.model_id.clone()),
+                )
+            })
+            .collect()
+    }
+
+    fn set_price(c: &mut Catalog, listing: &str, component: Component, value: PriceValue) {
+        let offer = c
+            .offers
+            .iter_mut()
+            .find(|o| o.listing_id == listing && o.served_by.is_none())
+            .expect("listing");
+        let price = offer
+            .prices
+            .iter_mut()
+            .find(|p| p.key == PriceKey::base(component))
+            .expect("price");
+        price.value = value;
+    }
+
+    #[test]
+    fn a_first_sync_adds_everything_and_a_second_changes_nothing() {
+        let c = catalog();
+        let first = diff(&CatalogState::default(), &c, &opts());
+        assert_eq!(first.count(ChangeKind::ModelAdded), c.models.len());
+        assert_eq!(first.count(ChangeKind::OfferAdded), c.offers.len());
+        assert_eq!(
+            first.count(ChangeKind::PriceChanged),
+            0,
+            "new offers bring prices, not price changes"
+        );
+        let state = synced(&c);
+        let again = diff(&state, &c, &opts());
+        assert!(
+            again.is_empty() && again.events.is_empty(),
+            "{:?}",
+            kinds(&again)
+        );
+    }
+
+    #[test]
+    fn a_price_change_closes_one_interval_and_opens_one() {
+        let mut c = catalog();
+        set_price(
+            &mut c,
+            "moonshotai/kimi-k3",
+            Component::Input,
+            PriceValue::Fixed(dec!(0.000001)),
+        );
+        let state = synced(&c);
+        set_price(
+            &mut c,
+            "moonshotai/kimi-k3",
+            Component::Input,
+            PriceValue::Fixed(dec!(0.0000012)),
+        );
+        let changes = diff(&state, &c, &opts());
+        assert_eq!(changes.close_prices.len(), 1);
+        assert_eq!(changes.open_prices.len(), 1);
+        let e = &changes.events[0];
+        assert_eq!(
+            (e.kind, e.percent, e.is_alert),
+            (ChangeKind::PriceChanged, Some(dec!(20)), false)
+        );
+        assert_eq!(e.old_value.as_deref(), Some("0.000001"));
+        assert_eq!(e.new_value.as_deref(), Some("0.0000012"));
+
+        set_price(
+            &mut c,
+            "moonshotai/kimi-k3",
+            Component::Input,
+            PriceValue::Fixed(dec!(0.0000014)),
+        );
+        let alert = diff(&state, &c, &opts());
+        assert!(alert.events[0].is_alert, "+40% is beyond 30%");
+        set_price(
+            &mut c,
+            "moonshotai/kimi-k3",
+            Component::Input,
+            PriceValue::Variable,
+        );
+        let variable = diff(&state, &c, &opts());
+        assert_eq!(variable.events[0].new_value.as_deref(), Some("variable"));
+        assert!(variable.events[0].is_alert && variable.events[0].percent.is_none());
+    }
+
+    #[test]
+    fn removed_listings_deactivate_offers_and_orphaned_models() {
+        let c = catalog();
+        let state = synced(&c);
+        let mut next = c.clone();
+        // A model with a variant: dropping only the variant keeps the model.
+        let has_plain = |m: &crate::domain::ModelId| {
+            c.offers
+                .iter()
+                .any(|o| &o.model_id == m && o.variant.is_none())
+        };
+        let variant = next
+            .offers
+            .iter()
+            .find(|o| o.variant.is_some() && has_plain(&o.model_id))
+            .expect("a variant of a model with a plain listing")
+            .clone();
+        next.offers.retain(|o| o.key != variant.key);
+        next.aliases.retain(|a| a.alias != variant.listing_id);
+        let changes = diff(&state, &next, &opts());
+        assert_eq!(
+            kinds(&changes),
+            [(ChangeKind::OfferRemoved, variant.listing_id.clone())]
+        );
+        assert!(changes.deactivate_models.is_empty());
+        assert_eq!(
+            changes.deactivate_aliases,
+            std::slice::from_ref(&variant.listing_id)
+        );
+        // Dropping a model's every listing removes the model (deactivated, not deleted).
+        let model = variant.model_id.clone();
+        next.offers.retain(|o| o.model_id != model);
+        next.models.retain(|m| m.id != model);
+        next.aliases.retain(|a| a.model_id != model);
+        let changes = diff(&state, &next, &opts());
+        assert_eq!(changes.deactivate_models, [model.to_string()]);
+        assert_eq!(changes.count(ChangeKind::ModelRemoved), 1);
+        let mut after = state.clone();
+        apply(&mut after, &changes);
+        assert!(after.models.contains_key(model.as_str()), "never deleted");
+        // And it comes back.
+        let back = diff(&after, &c, &opts());
+        assert_eq!(back.count(ChangeKind::ModelReactivated), 1);
+        assert_eq!(
+            back.count(ChangeKind::OfferReactivated),
+            2,
+            "{:?}",
+            kinds(&back)
+        );
+        assert_eq!(
+            back.count(ChangeKind::PriceChanged),
+            0,
+            "reactivation reopens prices without price events"
+        );
+    }
+
+    #[test]
+    fn endpoint_offers_change_only_where_endpoints_were_fetched() {
+        let mut c = catalog();
+        let listing = c.offers[0].clone();
+        let mut endpoint = listing.clone();
+        endpoint.served_by = Some("deepinfra/fp8".into());
+        endpoint.provider = Some("deepinfra".into());
+        endpoint.key = crate::domain::OfferKey::new(
+            "openrouter",
+            "openrouter",
+            &listing.listing_id,
+            Some("deepinfra/fp8"),
+        );
+        c.offers.push(endpoint.clone());
+        c.endpoints_fetched_for.insert(listing.listing_id.clone());
+        let state = synced(&c);
+
+        // A sync without endpoints leaves the endpoint offer alone.
+        let mut without = c.clone();
+        without.offers.retain(|o| o.served_by.is_none());
+        without.endpoints_fetched_for.clear();
+        assert!(diff(&state, &without, &opts()).deactivate_offers.is_empty());
+        // A sync that fetched the listing's endpoints and did not find it removes it.
+        without
+            .endpoints_fetched_for
+            .insert(listing.listing_id.clone());
+        assert_eq!(
+            diff(&state, &without, &opts()).deactivate_offers,
+            [endpoint.key.to_string()]
+        );
+    }
+
+    #[test]
+    fn moving_aliases_report_retargeting() {
+        let c = catalog();
+        let state = synced(&c);
+        let mut next = c.clone();
+        let moving: &mut Alias = next
+            .aliases
+            .iter_mut()
+            .find(|a| a.kind == AliasKind::Moving)
+            .expect("a moving alias");
+        let old = moving.model_id.clone();
+        moving.model_id = c
+            .models
+            .iter()
+            .map(|m| m.id.clone())
+            .find(|id| *id != old)
+            .expect("another model");
+        let changes = diff(&state, &next, &opts());
+        assert_eq!(changes.count(ChangeKind::AliasRetargeted), 1);
+        assert_eq!(changes.events[0].old_value.as_deref(), Some(old.as_str()));
+    }
+
+    #[test]
+    fn the_drop_guard_compares_listings() {
+        let c = catalog();
+        let state = synced(&c);
+        let mut small = c.clone();
+        let keep = c.offers.len() / 2 - 1;
+        small.offers.truncate(keep);
+        assert_eq!(
+            check_drop(&state, &small, dec!(0.5)),
+            Err(DropGuard {
+                fetched: keep,
+                active: c.offers.len()
+            })
+        );
+        assert!(check_drop(&state, &small, dec!(0.4)).is_ok());
+        small.offers.clear();
+        assert!(
+            check_drop(&state, &small, dec!(0)).is_err(),
+            "an empty fetch is always refused"
+        );
+        assert!(
+            check_drop(&CatalogState::default(), &small, dec!(0.5)).is_ok(),
+            "an empty store accepts anything"
+        );
+    }
+
+    proptest! {
+        /// Whatever the next catalog is, applying the diff makes the store equal to it:
+        /// diffing again finds nothing, and every open price is the catalog's price.
+        #[test]
+        fn applying_a_diff_converges(ops in proptest::collection::vec((0usize..60, 0u8..4, 1u32..300), 0..40)) {
+            let base = catalog();
+            let mut state = synced(&base);
+            let mut next = base.clone();
+            for (i, op, factor) in ops {
+                let n = next.offers.len();
+                if n == 0 { break; }
+                let offer = &mut next.offers[i % n];
+                match op {
+                    0 => { let key = offer.key.clone(); next.offers.retain(|o| o.key != key); }
+                    1 => if let Some(p) = offer.prices.first_mut() {
+                        p.value = match p.value {
+                            PriceValue::Fixed(d) => PriceValue::Fixed(d * Decimal::from(factor) / dec!(100)),
+                            PriceValue::Variable => PriceValue::Fixed(Decimal::from(factor)),
+                        };
+                    },
+                    2 => offer.prices.retain(|p| matches!(p.key.component, Component::Input | Component::Output)),
+                    _ => offer.context_length = Some(i64::from(factor)),
+                }
+            }
+            let models: BTreeSet<String> = next.offers.iter().map(|o| o.model_id.to_string()).collect();
+            next.models.retain(|m| models.contains(m.id.as_str()));
+            let offer_keys: BTreeSet<String> = next.offers.iter().map(|o| o.key.to_string()).collect();
+            next.aliases.retain(|a| models.contains(a.model_id.as_str()) && a.offer_key.as_ref().is_none_or(|k| offer_keys.contains(k.as_str())));
+
+            let changes = diff(&state, &next, &opts());
+            apply(&mut state, &changes);
+            let again = diff(&state, &next, &opts());
+            prop_assert!(again.is_empty() && again.events.is_empty(), "{:?}", kinds(&again));
+            for o in &next.offers {
+                let stored = &state.offers[o.key.as_str()];
+                prop_assert!(stored.is_active);
+                prop_assert_eq!(stored.prices.len(), o.prices.len());
+                for p in &o.prices {
+                    prop_assert!(stored.prices[&p.key].value.same_as(&p.value));
+                }
+            }
+            let active_offers = state.offers.values().filter(|s| s.is_active).count();
+            prop_assert_eq!(active_offers, next.offers.len());
+            let active_models = state.models.values().filter(|m| m.is_active).count();
+            prop_assert_eq!(active_models, next.models.len());
+        }
+    }
+}

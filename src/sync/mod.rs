@@ -444,7 +444,7 @@ async fn run_inner(
         };
 
     tracing::debug!(elapsed_ms = elapsed_ms(started), "client ready");
-    let input = match acquire(store, req, &client, &fp).await? {
+    let mut input = match acquire(store, req, &client, &fp).await? {
         Acquired::NotModified => {
             tracing::info!("upstream answered 304 Not Modified; nothing to do");
             return finish_without_apply(RunStatus::NoChange, RunOrigin::Network, None).await;
@@ -471,6 +471,7 @@ async fn run_inner(
     let phase = |name: &str| tracing::debug!(elapsed_ms = elapsed_ms(started), "{name}");
     phase("fetched");
     let wire = openrouter::parse_models(&input.body)?;
+    input.body = Vec::new();
     phase("parsed");
     let mut catalog = openrouter::to_catalog(&wire)?;
     drop(wire);
@@ -511,7 +512,9 @@ async fn run_inner(
     report.offers_seen = catalog.offers.len();
     report.endpoints_fetched = catalog.endpoints_fetched_for.len();
     report.count(&changes.events);
-    report.events = changes.events.clone();
+    // The inputs of the diff are not needed any more: free them before writing.
+    drop(catalog);
+    drop(current);
 
     let mut outcome = RunOutcome {
         status: RunStatus::Succeeded.as_str().into(),
@@ -521,7 +524,7 @@ async fn run_inner(
         added: report.models_added as i64,
         removed: report.models_removed as i64,
         repriced: report.prices_changed as i64,
-        changes: report.events.len() as i64,
+        changes: changes.events.len() as i64,
         alerts: report.alerts as i64,
         ..RunOutcome::default()
     };
@@ -546,6 +549,7 @@ async fn run_inner(
             .await?;
         phase("applied");
     }
+    report.events = changes.events;
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
 }
