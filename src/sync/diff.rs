@@ -709,6 +709,45 @@ mod tests {
     }
 
     #[test]
+    fn context_and_capability_changes_are_events() {
+        let c = catalog();
+        let state = synced(&c);
+        let mut next = c.clone();
+        let m = &mut next.models[0];
+        m.context_length = Some(m.context_length.unwrap_or(0) + 1000);
+        m.supported_parameters.push("zz_new_param".into());
+        m.description = Some("reworded".into());
+        let id = m.id.to_string();
+        let changes = diff(&state, &next, &opts());
+        assert_eq!(
+            changes.upsert_models.len(),
+            1,
+            "attributes are updated in place"
+        );
+        let events: Vec<_> = changes
+            .events
+            .iter()
+            .map(|e| (e.kind, e.model_id.as_str()))
+            .collect();
+        assert_eq!(
+            events,
+            [
+                (ChangeKind::ContextChanged, id.as_str()),
+                (ChangeKind::CapabilityChanged, id.as_str())
+            ]
+        );
+        assert_eq!(
+            changes.events[1].new_value.as_deref(),
+            Some("+param:zz_new_param")
+        );
+        // A description alone is updated silently.
+        let mut quiet = c.clone();
+        quiet.models[0].description = Some("reworded".into());
+        let changes = diff(&state, &quiet, &opts());
+        assert_eq!((changes.upsert_models.len(), changes.events.len()), (1, 0));
+    }
+
+    #[test]
     fn moving_aliases_report_retargeting() {
         let c = catalog();
         let state = synced(&c);

@@ -538,3 +538,90 @@ async fn saved_catalogs_import_in_order_and_build_history() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("append-only"));
 }
+
+#[tokio::test]
+async fn filters_come_from_the_config_file_and_environment() {
+    let app = TestApp::new().await;
+    std::fs::write(
+        app.dir.path().join("llmcost.toml"),
+        "[filter]\nrequire_parameters = [\"structured_outputs\", \"response_format\", \"stop\"]\ninput_modalities = [\"text\"]\noutput_modalities = [\"text\"]\nfree = \"exclude\"\n",
+    )
+    .expect("config written");
+    app.serve_models("models_2026-08-08.json", None).await;
+    let report = app.json(&["sync", "--no-endpoints"]).await;
+    let tracked = report["models_seen"].as_u64().expect("count");
+    assert!(tracked > 20 && tracked < 300, "{tracked}");
+    let models = app.json(&["models"]).await;
+    for m in models.as_array().expect("array") {
+        assert_eq!(
+            m["input_modalities"],
+            serde_json::json!(["text"]),
+            "{}",
+            m["id"]
+        );
+        assert!(
+            m["supported_parameters"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|x| x == "structured_outputs"))
+        );
+        assert_eq!(m["free"], false);
+    }
+    // A nested setting from the environment: an impossible drop-guard ratio is a usage error.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_llmcost"))
+        .args(["sync", "--no-endpoints"])
+        .env("LLMCOST_DB", app.db_url())
+        .env("LLMCOST_OPENROUTER_URL", app.api_base())
+        .env("LLMCOST_SYNC__MIN_RATIO", "3")
+        .current_dir(app.dir.path())
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn all_modalities_includes_media_models() {
+    let app = TestApp::new().await;
+    let report = app.json(&["sync", "--offline", "--all-modalities"]).await;
+    let listings = crate::helpers::fixture_models("models_all-modalities_2026-08-14.json")
+        .iter()
+        .filter(|m| !m["id"].as_str().unwrap_or("~").starts_with('~'))
+        .count();
+    assert_eq!(report["offers_seen"], listings);
+    let video = app.json(&["models", "--output", "video"]).await;
+    assert!(!video.as_array().expect("array").is_empty());
+    assert!(
+        video
+            .as_array()
+            .expect("array")
+            .iter()
+            .all(|m| m["free"] == false),
+        "zero-priced video models are not free"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_upstream_times_out_and_fails_cleanly() {
+    let app = TestApp::new().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/models"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(fixture_bytes("models_2026-08-08.json"), "application/json")
+                .set_delay(std::time::Duration::from_secs(5)),
+        )
+        .mount(&app.server)
+        .await;
+    let out = app
+        .llmcost(&["sync", "--no-endpoints", "--timeout", "1", "--retries", "1"])
+        .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("timed out after 2 attempt(s)"), "{stderr}");
+    assert_eq!(app.count("models").await, 0);
+}
