@@ -2,4 +2,5 @@
 
 pub mod http;
 pub mod openrouter;
+pub mod price_list;
 pub mod snapshot;
