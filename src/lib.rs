@@ -10,7 +10,9 @@
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod cost;
 pub mod domain;
+pub mod identity;
 pub mod sources;
 pub mod store;
 pub mod sync;

@@ -156,6 +156,8 @@ pub enum AliasKind {
     CanonicalSlug,
     /// A moving pointer (`~anthropic/claude-opus-latest`) to whatever is current.
     Moving,
+    /// A price list's own id for the model (`azure/gpt-4o`, `claude-3-5-sonnet-20241022`).
+    SourceId,
 }
 
 impl AliasKind {
@@ -165,6 +167,7 @@ impl AliasKind {
             AliasKind::Variant => "variant",
             AliasKind::CanonicalSlug => "canonical_slug",
             AliasKind::Moving => "moving",
+            AliasKind::SourceId => "source_id",
         }
     }
 
@@ -173,6 +176,7 @@ impl AliasKind {
         match s {
             "variant" => AliasKind::Variant,
             "moving" => AliasKind::Moving,
+            "source_id" => AliasKind::SourceId,
             _ => AliasKind::CanonicalSlug,
         }
     }
@@ -191,6 +195,13 @@ pub struct Alias {
     pub kind: AliasKind,
     /// Which source defines it.
     pub source: String,
+}
+
+impl Alias {
+    /// Aliases are unique per source: `source|alias`.
+    pub fn state_key(&self) -> String {
+        format!("{}|{}", self.source, self.alias)
+    }
 }
 
 /// Everything one source says now, after filtering: the input of a diff.

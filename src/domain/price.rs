@@ -29,6 +29,9 @@ pub enum Component {
     AudioCacheRead,
     /// Image tokens.
     ImageToken,
+    /// Generated image tokens (OpenRouter `image_output`: billed per output image token,
+    /// as real bills show, although its API reference says "per output image").
+    ImageOutputToken,
     /// Each input image.
     ImageInput,
     /// Each output image.
@@ -55,7 +58,7 @@ pub enum Unit {
 
 impl Component {
     /// Every component, in display order.
-    pub const ALL: [Component; 14] = [
+    pub const ALL: [Component; 15] = [
         Component::Input,
         Component::Output,
         Component::CacheRead,
@@ -66,6 +69,7 @@ impl Component {
         Component::AudioOutput,
         Component::AudioCacheRead,
         Component::ImageToken,
+        Component::ImageOutputToken,
         Component::ImageInput,
         Component::ImageOutput,
         Component::Request,
@@ -85,6 +89,7 @@ impl Component {
             Component::AudioOutput => "audio_output",
             Component::AudioCacheRead => "audio_cache_read",
             Component::ImageToken => "image_token",
+            Component::ImageOutputToken => "image_output_token",
             Component::ImageInput => "image_input",
             Component::ImageOutput => "image_output",
             Component::Request => "request",

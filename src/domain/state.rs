@@ -51,7 +51,7 @@ pub struct CatalogState {
     pub models: HashMap<String, StoredModel>,
     /// Offers by key.
     pub offers: HashMap<String, StoredOffer>,
-    /// Aliases by alias id.
+    /// Aliases by `source|alias` (see `Alias::state_key`).
     pub aliases: HashMap<String, StoredAlias>,
 }
 
@@ -75,8 +75,8 @@ pub struct ChangeSet {
     pub open_prices: Vec<(String, Price)>,
     /// Aliases to insert or update; they are active afterwards.
     pub upsert_aliases: Vec<Alias>,
-    /// Aliases to deactivate.
-    pub deactivate_aliases: Vec<String>,
+    /// Aliases to deactivate: (source, alias).
+    pub deactivate_aliases: Vec<(String, String)>,
     /// What changed, for the change log.
     pub events: Vec<ChangeEvent>,
     /// Every offer the source listed (their `last_seen` moves to the sync time).

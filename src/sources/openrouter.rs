@@ -187,7 +187,9 @@ fn component_of(key: &str) -> Option<Component> {
         "input_audio_cache" => Component::AudioCacheRead,
         "image_token" => Component::ImageToken,
         "image" => Component::ImageInput,
-        "image_output" => Component::ImageOutput,
+        // Per output image token: gemini-2.5-flash-image's 1290 image tokens × 0.00003
+        // is exactly the cost OpenRouter billed (fixtures/openrouter/chat_completions_2025-12.json).
+        "image_output" => Component::ImageOutputToken,
         "request" => Component::Request,
         "web_search" => Component::WebSearch,
         _ => return None,

@@ -477,8 +477,8 @@ async fn upsert_aliases(
                 .push_bind(true);
         });
         qb.push(
-            " ON CONFLICT(alias) DO UPDATE SET model_id = excluded.model_id, offer_key = excluded.offer_key, \
-             kind = excluded.kind, source = excluded.source, last_seen = excluded.last_seen, is_active = TRUE",
+            " ON CONFLICT(alias, source) DO UPDATE SET model_id = excluded.model_id, offer_key = excluded.offer_key, \
+             kind = excluded.kind, last_seen = excluded.last_seen, is_active = TRUE",
         );
         qb.build().execute(&mut *conn).await?;
     }
@@ -655,7 +655,7 @@ impl Store for SqliteStore {
             let is_active = r.try_get("is_active")?;
             state
                 .aliases
-                .insert(alias.alias.clone(), StoredAlias { alias, is_active });
+                .insert(alias.state_key(), StoredAlias { alias, is_active });
         }
         Ok(state)
     }
@@ -712,14 +712,14 @@ impl Store for SqliteStore {
         }
         open_prices(conn, &changes.open_prices, at, run_id).await?;
         upsert_aliases(conn, &changes.upsert_aliases, at).await?;
-        update_where_in(
-            conn,
-            "UPDATE aliases SET is_active = FALSE, last_seen = ",
-            "alias",
-            &changes.deactivate_aliases,
-            at,
-        )
-        .await?;
+        for (source, alias) in &changes.deactivate_aliases {
+            sqlx::query("UPDATE aliases SET is_active = FALSE, last_seen = $1 WHERE alias = $2 AND source = $3")
+                .bind(at)
+                .bind(alias)
+                .bind(source)
+                .execute(&mut *conn)
+                .await?;
+        }
         insert_events(conn, &changes.events, at, run_id).await?;
         update_where_in(
             conn,
@@ -833,7 +833,8 @@ impl Store for SqliteStore {
             return Ok(direct);
         }
         Ok(sqlx::query_scalar(
-            "SELECT model_id FROM aliases WHERE alias = $1 ORDER BY is_active DESC LIMIT 1",
+            "SELECT model_id FROM aliases WHERE alias = $1 \
+             ORDER BY is_active DESC, source = 'openrouter' DESC, source LIMIT 1",
         )
         .bind(id)
         .fetch_optional(&self.pool)

@@ -327,8 +327,28 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
         }
     }
 
+    // Models a source offers without describing them (price lists name models other
+    // sources describe) come back to life with their offers.
+    let described: HashSet<&str> = incoming.models.iter().map(|m| m.id.as_str()).collect();
+    let mut offered: Vec<&str> = incoming
+        .offers
+        .iter()
+        .map(|o| o.model_id.as_str())
+        .filter(|id| !described.contains(id))
+        .collect();
+    offered.sort_unstable();
+    offered.dedup();
+    for id in &offered {
+        if current.models.get(*id).is_some_and(|m| !m.is_active) {
+            out.activate_models.push(id.to_string());
+            out.events
+                .push(ChangeEvent::about_model(ChangeKind::ModelReactivated, id));
+        }
+    }
+
     // Models left without any active offer (from any source) are deactivated.
-    let present: HashSet<&str> = incoming.models.iter().map(|m| m.id.as_str()).collect();
+    let mut present: HashSet<&str> = described;
+    present.extend(offered);
     let mut still_offered: HashSet<&str> = HashSet::new();
     for s in current.offers.values() {
         if s.is_active && !deactivated.contains(s.offer.key.as_str()) {
@@ -355,16 +375,16 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
 
     // Aliases. Only moving aliases make events: variant aliases mirror their offers, and
     // canonical slugs change with their models.
-    let mut alias_seen: HashSet<&str> = HashSet::new();
+    let mut alias_seen: HashSet<String> = HashSet::new();
     for a in &incoming.aliases {
-        alias_seen.insert(a.alias.as_str());
+        alias_seen.insert(a.state_key());
         let event = |kind, old: Option<String>| ChangeEvent {
             subject: Some(a.alias.clone()),
             old_value: old,
             new_value: Some(a.model_id.to_string()),
             ..ChangeEvent::about_model(kind, a.model_id.as_str())
         };
-        match current.aliases.get(&a.alias) {
+        match current.aliases.get(&a.state_key()) {
             Some(s) if s.is_active && s.alias == *a => {}
             Some(s) if s.is_active => {
                 out.upsert_aliases.push(a.clone());
@@ -387,12 +407,13 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
         .aliases
         .values()
         .filter(|s| {
-            s.is_active && s.alias.source == source && !alias_seen.contains(s.alias.alias.as_str())
+            s.is_active && s.alias.source == source && !alias_seen.contains(&s.alias.state_key())
         })
         .collect();
     gone_aliases.sort_by(|a, b| a.alias.alias.cmp(&b.alias.alias));
     for s in gone_aliases {
-        out.deactivate_aliases.push(s.alias.alias.clone());
+        out.deactivate_aliases
+            .push((s.alias.source.clone(), s.alias.alias.clone()));
         if s.alias.kind == AliasKind::Moving {
             out.events.push(ChangeEvent {
                 subject: Some(s.alias.alias.clone()),
@@ -509,15 +530,16 @@ mod tests {
         }
         for a in &c.upsert_aliases {
             state.aliases.insert(
-                a.alias.clone(),
+                a.state_key(),
                 StoredAlias {
                     alias: a.clone(),
                     is_active: true,
                 },
             );
         }
-        for a in &c.deactivate_aliases {
-            state.aliases.get_mut(a).expect("known alias").is_active = false;
+        for (source, alias) in &c.deactivate_aliases {
+            let key = format!("{source}|{alias}");
+            state.aliases.get_mut(&key).expect("known alias").is_active = false;
         }
     }
 
@@ -647,7 +669,7 @@ mod tests {
         assert!(changes.deactivate_models.is_empty());
         assert_eq!(
             changes.deactivate_aliases,
-            std::slice::from_ref(&variant.listing_id)
+            [("openrouter".to_string(), variant.listing_id.clone())]
         );
         // Dropping a model's every listing removes the model (deactivated, not deleted).
         let model = variant.model_id.clone();
