@@ -11,28 +11,16 @@ use std::hint::black_box;
 
 /// The real 2026-08-08 catalog replicated under new ids to `n` listings.
 fn synthetic(n: usize) -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/openrouter/models_2026-08-08.json"
-    );
-    let models: Vec<Value> =
-        serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("JSON");
-    let listings: Vec<&Value> = models
-        .iter()
-        .filter(|m| !m["id"].as_str().unwrap_or("~").starts_with('~'))
-        .collect();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/openrouter/models_2026-08-08.json");
+    let models: Vec<Value> = serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("JSON");
+    let listings: Vec<&Value> = models.iter().filter(|m| !m["id"].as_str().unwrap_or("~").starts_with('~')).collect();
     let out: Vec<Value> = (0..n)
         .map(|i| {
             let mut m = listings[i % listings.len()].clone();
             let id = m["id"].as_str().unwrap_or_default().to_string();
-            let (base, variant) = id
-                .split_once(':')
-                .map_or((id.as_str(), None), |(b, v)| (b, Some(v)));
+            let (base, variant) = id.split_once(':').map_or((id.as_str(), None), |(b, v)| (b, Some(v)));
             let copy = i / listings.len();
-            m["id"] = Value::String(format!(
-                "{base}-{copy}{}",
-                variant.map(|v| format!(":{v}")).unwrap_or_default()
-            ));
+            m["id"] = Value::String(format!("{base}-{copy}{}", variant.map(|v| format!(":{v}")).unwrap_or_default()));
             m["canonical_slug"] = Value::String(format!("{base}-{copy}-canonical"));
             m
         })
@@ -45,45 +33,21 @@ fn stored(body: &[u8]) -> CatalogState {
     let catalog = to_catalog(&parse_models(body).expect("parses")).expect("maps");
     let mut state = CatalogState::default();
     for m in catalog.models {
-        state.models.insert(
-            m.id.to_string(),
-            StoredModel {
-                model: m,
-                is_active: true,
-            },
-        );
+        state.models.insert(m.id.to_string(), StoredModel { model: m, is_active: true });
     }
     for mut o in catalog.offers {
         let prices = o
             .prices
             .drain(..)
-            .map(|p| {
-                (
-                    p.key,
-                    CurrentPrice {
-                        value: p.value,
-                        scope: p.scope,
-                        valid_from: 0,
-                    },
-                )
-            })
+            .map(|p| (p.key, CurrentPrice { value: p.value, scope: p.scope, valid_from: 0 }))
             .collect();
-        state.offers.insert(
-            o.key.to_string(),
-            StoredOffer {
-                offer: o,
-                is_active: true,
-                prices,
-            },
-        );
+        state.offers.insert(o.key.to_string(), StoredOffer { offer: o, is_active: true, prices });
     }
     state
 }
 
 fn bench(c: &mut Criterion) {
-    let opts = DiffOptions {
-        alert_threshold_percent: 30.into(),
-    };
+    let opts = DiffOptions { alert_threshold_percent: 30.into() };
     let mut parse = c.benchmark_group("parse_and_map");
     parse.sample_size(10);
     for n in [400, 4_000, 40_000] {
@@ -102,11 +66,9 @@ fn bench(c: &mut Criterion) {
         let state = stored(&body);
         let catalog = to_catalog(&parse_models(&body).expect("parses")).expect("maps");
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(
-            BenchmarkId::from_parameter(n),
-            &(state, catalog),
-            |b, (state, catalog)| b.iter(|| diff(black_box(state), black_box(catalog), &opts)),
-        );
+        group.bench_with_input(BenchmarkId::from_parameter(n), &(state, catalog), |b, (state, catalog)| {
+            b.iter(|| diff(black_box(state), black_box(catalog), &opts))
+        });
     }
     group.finish();
 

@@ -11,9 +11,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::main]
 async fn main() {
-    let file = std::env::args()
-        .nth(1)
-        .expect("usage: mock_openrouter CATALOG.json");
+    let file = std::env::args().nth(1).expect("usage: mock_openrouter CATALOG.json");
     let body = std::fs::read(&file).expect("readable catalog");
     let server = MockServer::start().await;
     let etag = format!("\"{}\"", body.len());

@@ -50,12 +50,7 @@ pub struct ModelSummary {
 /// The offer whose prices represent a model: its active plain listing, else its first
 /// active variant listing by id.
 pub fn primary_offer(record: &ModelRecord) -> Option<&OfferRecord> {
-    let listings = || {
-        record
-            .offers
-            .iter()
-            .filter(|o| o.is_active && o.offer.served_by.is_none())
-    };
+    let listings = || record.offers.iter().filter(|o| o.is_active && o.offer.served_by.is_none());
     listings()
         .find(|o| o.offer.variant.is_none())
         .or_else(|| listings().min_by(|a, b| a.offer.listing_id.cmp(&b.offer.listing_id)))
@@ -64,23 +59,12 @@ pub fn primary_offer(record: &ModelRecord) -> Option<&OfferRecord> {
 /// The base (untiered, unconditional) price of a component of an offer.
 pub fn base_price(offer: &OfferRecord, component: Component) -> Option<PriceValue> {
     let key = PriceKey::base(component);
-    offer
-        .prices
-        .iter()
-        .find(|p| p.price.key == key)
-        .map(|p| p.price.value)
+    offer.prices.iter().find(|p| p.price.key == key).map(|p| p.price.value)
 }
 
 fn offer_is_free(record: &ModelRecord, o: &OfferRecord) -> bool {
-    let all_zero = o
-        .prices
-        .iter()
-        .all(|p| p.price.value.fixed().is_some_and(|d| d.is_zero()));
-    is_free(
-        Some(&record.model),
-        o.offer.variant.as_deref(),
-        all_zero && !o.prices.is_empty(),
-    )
+    let all_zero = o.prices.iter().all(|p| p.price.value.fixed().is_some_and(|d| d.is_zero()));
+    is_free(Some(&record.model), o.offer.variant.as_deref(), all_zero && !o.prices.is_empty())
 }
 
 /// Summarise one model.
@@ -103,23 +87,15 @@ pub fn summarize(record: &ModelRecord) -> ModelSummary {
         is_active: record.is_active,
         context_length: m.context_length,
         max_completion_tokens: m.max_completion_tokens,
-        variable: matches!(input, Some(PriceValue::Variable))
-            || matches!(output, Some(PriceValue::Variable)),
+        variable: matches!(input, Some(PriceValue::Variable)) || matches!(output, Some(PriceValue::Variable)),
         input,
         output,
         priced_by: primary.map(|o| o.offer.listing_id.clone()),
         created: m.created,
         first_seen: record.first_seen,
         variants,
-        providers: record
-            .offers
-            .iter()
-            .filter(|o| o.is_active && o.offer.served_by.is_some())
-            .count(),
-        free: record
-            .offers
-            .iter()
-            .any(|o| o.is_active && offer_is_free(record, o)),
+        providers: record.offers.iter().filter(|o| o.is_active && o.offer.served_by.is_some()).count(),
+        free: record.offers.iter().any(|o| o.is_active && offer_is_free(record, o)),
         input_modalities: m.input_modalities.clone(),
         output_modalities: m.output_modalities.clone(),
         supported_parameters: m.supported_parameters.clone(),
@@ -201,27 +177,15 @@ pub fn select(records: &[ModelRecord], q: &ModelQuery) -> Vec<ModelSummary> {
         .filter(|r| q.include_inactive || r.is_active)
         .map(summarize)
         .filter(|s| {
-            needle.as_ref().is_none_or(|n| {
-                s.id.to_lowercase().contains(n) || s.name.to_lowercase().contains(n)
-            }) && q
-                .author
-                .as_ref()
-                .is_none_or(|a| s.id.split('/').next() == Some(a.as_str()))
+            needle.as_ref().is_none_or(|n| s.id.to_lowercase().contains(n) || s.name.to_lowercase().contains(n))
+                && q.author.as_ref().is_none_or(|a| s.id.split('/').next() == Some(a.as_str()))
                 && (!q.free || s.free)
-                && q.supports
-                    .iter()
-                    .all(|p| s.supported_parameters.contains(p))
-                && q.input_modality
-                    .as_ref()
-                    .is_none_or(|m| s.input_modalities.contains(m))
-                && q.output_modality
-                    .as_ref()
-                    .is_none_or(|m| s.output_modalities.contains(m))
-                && q.min_context
-                    .is_none_or(|c| s.context_length.is_some_and(|l| l >= c))
-                && q.max_input_per_million.is_none_or(|max| {
-                    fixed(s.input).is_some_and(|p| crate::domain::per_million(p) <= max)
-                })
+                && q.supports.iter().all(|p| s.supported_parameters.contains(p))
+                && q.input_modality.as_ref().is_none_or(|m| s.input_modalities.contains(m))
+                && q.output_modality.as_ref().is_none_or(|m| s.output_modalities.contains(m))
+                && q.min_context.is_none_or(|c| s.context_length.is_some_and(|l| l >= c))
+                && q.max_input_per_million
+                    .is_none_or(|max| fixed(s.input).is_some_and(|p| crate::domain::per_million(p) <= max))
         })
         .collect();
     let desc = q.desc;

@@ -73,10 +73,7 @@ pub struct SyncSettings {
 
 impl Default for SyncSettings {
     fn default() -> Self {
-        Self {
-            min_ratio: rust_decimal::Decimal::new(5, 1),
-            alert_threshold_percent: rust_decimal::Decimal::from(30),
-        }
+        Self { min_ratio: rust_decimal::Decimal::new(5, 1), alert_threshold_percent: rust_decimal::Decimal::from(30) }
     }
 }
 
@@ -116,21 +113,13 @@ impl Settings {
         match config_file {
             Some(path) if !path.exists() => return Err(ConfigError::Missing(path.to_path_buf())),
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
-            None if Path::new("llmcost.toml").exists() => {
-                figment = figment.merge(Toml::file_exact("llmcost.toml"))
-            }
+            None if Path::new("llmcost.toml").exists() => figment = figment.merge(Toml::file_exact("llmcost.toml")),
             None => {}
         }
         // Only nested keys come from the environment here; LLMCOST_DB and
         // LLMCOST_OPENROUTER_URL are read by the command line itself.
-        figment = figment.merge(
-            Env::prefixed("LLMCOST_")
-                .split("__")
-                .filter(|k| k.as_str().contains('.')),
-        );
-        figment
-            .extract()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))
+        figment = figment.merge(Env::prefixed("LLMCOST_").split("__").filter(|k| k.as_str().contains('.')));
+        figment.extract().map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
     /// The database URL: the configured one, or a SQLite file in the platform data dir.
@@ -138,12 +127,8 @@ impl Settings {
         if let Some(url) = &self.db {
             return Ok(url.clone());
         }
-        let dirs = directories::ProjectDirs::from("dev", "llmcost", "llmcost")
-            .ok_or(ConfigError::NoDataDir)?;
-        Ok(format!(
-            "sqlite:{}",
-            dirs.data_dir().join("llmcost.db").display()
-        ))
+        let dirs = directories::ProjectDirs::from("dev", "llmcost", "llmcost").ok_or(ConfigError::NoDataDir)?;
+        Ok(format!("sqlite:{}", dirs.data_dir().join("llmcost.db").display()))
     }
 }
 

@@ -115,10 +115,7 @@ pub fn split_id(raw: &str, authors: &BTreeSet<String>) -> IdParts {
             slug.truncate(idx);
         }
     }
-    IdParts {
-        author,
-        slug: normalize(&slug),
-    }
+    IdParts { author, slug: normalize(&slug) }
 }
 
 /// Remove a trailing date (`-20241022`, `-2024-08-06`); `None` when there is none.
@@ -167,33 +164,19 @@ impl ModelIndex {
     /// Know a model by its id.
     pub fn add_model(&mut self, id: &ModelId) {
         self.exact.insert(id.to_string(), id.clone());
-        self.normalized
-            .entry(normalize(id.as_str()))
-            .or_default()
-            .insert(id.clone());
+        self.normalized.entry(normalize(id.as_str())).or_default().insert(id.clone());
         if let Some((author, slug)) = id.as_str().split_once('/') {
             self.authors.insert(normalize(author));
-            self.slugs
-                .entry(normalize(slug))
-                .or_default()
-                .insert(id.clone());
+            self.slugs.entry(normalize(slug)).or_default().insert(id.clone());
         }
     }
 
     /// Know another id of a model. An alias never replaces a model id.
     pub fn add_alias(&mut self, alias: &str, model: &ModelId) {
-        self.exact
-            .entry(alias.to_string())
-            .or_insert_with(|| model.clone());
-        self.normalized
-            .entry(normalize(alias))
-            .or_default()
-            .insert(model.clone());
+        self.exact.entry(alias.to_string()).or_insert_with(|| model.clone());
+        self.normalized.entry(normalize(alias)).or_default().insert(model.clone());
         if let Some((_, slug)) = alias.split_once('/') {
-            self.slugs
-                .entry(normalize(slug))
-                .or_default()
-                .insert(model.clone());
+            self.slugs.entry(normalize(slug)).or_default().insert(model.clone());
         }
     }
 
@@ -240,11 +223,7 @@ impl ModelIndex {
             return Resolution::Unknown;
         };
         let narrowed: BTreeSet<ModelId> = match author {
-            Some(a) => set
-                .iter()
-                .filter(|m| m.author().map(normalize).as_deref() == Some(a))
-                .cloned()
-                .collect(),
+            Some(a) => set.iter().filter(|m| m.author().map(normalize).as_deref() == Some(a)).cloned().collect(),
             None => set.clone(),
         };
         match narrowed.len() {
@@ -258,10 +237,7 @@ impl ModelIndex {
 
 fn single(set: &BTreeSet<ModelId>, rule: Rule) -> Option<Resolution> {
     match set.len() {
-        1 => set
-            .iter()
-            .next()
-            .map(|id| Resolution::Known(id.clone(), rule)),
+        1 => set.iter().next().map(|id| Resolution::Known(id.clone(), rule)),
         0 => None,
         _ => Some(Resolution::Ambiguous(set.iter().cloned().collect())),
     }
@@ -289,10 +265,7 @@ mod tests {
         ] {
             i.add_model(&id(m));
         }
-        i.add_alias(
-            "anthropic/claude-3.5-sonnet-20241022",
-            &id("anthropic/claude-3.5-sonnet"),
-        );
+        i.add_alias("anthropic/claude-3.5-sonnet-20241022", &id("anthropic/claude-3.5-sonnet"));
         i.add_alias("openai/gpt-oss-120b:free", &id("openai/gpt-oss-120b"));
         i
     }
@@ -307,31 +280,12 @@ mod tests {
     #[test]
     fn client_ids_resolve_to_one_model() {
         let i = index();
-        assert_eq!(
-            known(i.resolve("openai/gpt-4o", None)),
-            ("openai/gpt-4o".into(), Rule::Exact)
-        );
-        assert_eq!(
-            known(i.resolve("gpt-4o", None)),
-            ("openai/gpt-4o".into(), Rule::Slug)
-        );
-        assert_eq!(
-            known(i.resolve("azure/gpt-4o", None)),
-            ("openai/gpt-4o".into(), Rule::Slug)
-        );
-        assert_eq!(
-            known(i.resolve("gpt-4o-2024-08-06", None)).0,
-            "openai/gpt-4o-2024-08-06",
-            "listed dated model"
-        );
-        assert_eq!(
-            known(i.resolve("gpt-4o-2024-05-13", None)),
-            ("openai/gpt-4o".into(), Rule::Undated)
-        );
-        assert_eq!(
-            known(i.resolve("claude-3-5-sonnet-20241022", None)).0,
-            "anthropic/claude-3.5-sonnet"
-        );
+        assert_eq!(known(i.resolve("openai/gpt-4o", None)), ("openai/gpt-4o".into(), Rule::Exact));
+        assert_eq!(known(i.resolve("gpt-4o", None)), ("openai/gpt-4o".into(), Rule::Slug));
+        assert_eq!(known(i.resolve("azure/gpt-4o", None)), ("openai/gpt-4o".into(), Rule::Slug));
+        assert_eq!(known(i.resolve("gpt-4o-2024-08-06", None)).0, "openai/gpt-4o-2024-08-06", "listed dated model");
+        assert_eq!(known(i.resolve("gpt-4o-2024-05-13", None)), ("openai/gpt-4o".into(), Rule::Undated));
+        assert_eq!(known(i.resolve("claude-3-5-sonnet-20241022", None)).0, "anthropic/claude-3.5-sonnet");
         assert_eq!(
             known(i.resolve("bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0", None)).0,
             "anthropic/claude-3.5-sonnet"
@@ -340,14 +294,8 @@ mod tests {
             known(i.resolve("us.anthropic.claude-sonnet-4-5-20250929-v1:0", None)).0,
             "anthropic/claude-sonnet-4.5"
         );
-        assert_eq!(
-            known(i.resolve("bedrock/us-gov-west-1/openai.gpt-oss-120b-1:0", None)).0,
-            "openai/gpt-oss-120b"
-        );
-        assert_eq!(
-            known(i.resolve("openai/gpt-oss-120b:free", None)),
-            ("openai/gpt-oss-120b".into(), Rule::Exact)
-        );
+        assert_eq!(known(i.resolve("bedrock/us-gov-west-1/openai.gpt-oss-120b-1:0", None)).0, "openai/gpt-oss-120b");
+        assert_eq!(known(i.resolve("openai/gpt-oss-120b:free", None)), ("openai/gpt-oss-120b".into(), Rule::Exact));
     }
 
     #[test]
@@ -362,36 +310,21 @@ mod tests {
             "meta-llama/llama-3.1-8b-instruct",
             "the author in the path narrows it"
         );
-        assert_eq!(
-            known(i.resolve("llama-3.1-8b-instruct", Some("nvidia"))).0,
-            "nvidia/llama-3.1-8b-instruct"
-        );
+        assert_eq!(known(i.resolve("llama-3.1-8b-instruct", Some("nvidia"))).0, "nvidia/llama-3.1-8b-instruct");
         assert_eq!(i.resolve("gpt-5-unknown", None), Resolution::Unknown);
-        assert_eq!(
-            i.resolve("low/1024-x-1024/gpt-image-1", None),
-            Resolution::Unknown
-        );
+        assert_eq!(i.resolve("low/1024-x-1024/gpt-image-1", None), Resolution::Unknown);
     }
 
     #[test]
     fn parts_and_dates() {
         let authors: BTreeSet<String> = ["anthropic", "openai"].map(String::from).into();
         assert_eq!(
-            split_id(
-                "bedrock/us.anthropic.claude-3-haiku-20240307-v1:0",
-                &authors
-            ),
-            IdParts {
-                author: Some("anthropic".into()),
-                slug: "claude-3-haiku-20240307".into()
-            }
+            split_id("bedrock/us.anthropic.claude-3-haiku-20240307-v1:0", &authors),
+            IdParts { author: Some("anthropic".into()), slug: "claude-3-haiku-20240307".into() }
         );
         assert_eq!(
             split_id("azure/us/gpt-5.2-codex", &authors),
-            IdParts {
-                author: None,
-                slug: "gpt-5-2-codex".into()
-            }
+            IdParts { author: None, slug: "gpt-5-2-codex".into() }
         );
         assert_eq!(undated("claude-3-haiku-20240307"), Some("claude-3-haiku"));
         assert_eq!(undated("gpt-4o-2024-08-06"), Some("gpt-4o"));

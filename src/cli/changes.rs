@@ -44,11 +44,7 @@ pub struct ChangesArgs {
 /// Run `llmcost changes`.
 pub async fn run(store: &dyn Store, args: ChangesArgs) -> anyhow::Result<()> {
     // A run's changes are wanted whatever their age.
-    let since = if args.run.is_some() {
-        None
-    } else {
-        since(Some(&args.since))?
-    };
+    let since = if args.run.is_some() { None } else { since(Some(&args.since))? };
     let model = match &args.model {
         Some(m) => Some(store.resolve(m).await?.unwrap_or_else(|| m.clone())),
         None => None,

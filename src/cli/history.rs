@@ -41,10 +41,7 @@ pub async fn run(store: &dyn Store, args: HistoryArgs) -> anyhow::Result<()> {
         .await?
         .into_iter()
         .filter(|r| args.providers || r.served_by.is_none())
-        .filter(|r| {
-            args.component
-                .is_none_or(|c| r.record.price.key.component == c)
-        })
+        .filter(|r| args.component.is_none_or(|c| r.record.price.key.component == c))
         .collect();
     if args.json {
         return print_json(&rows);

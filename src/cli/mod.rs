@@ -1,6 +1,7 @@
 //! The `llmcost` command line: one module per subcommand, sharing output helpers.
 
 mod changes;
+mod cost;
 mod history;
 mod models;
 mod output;
@@ -26,6 +27,7 @@ Examples:
   llmcost show anthropic/claude-sonnet-5
   llmcost history openai/gpt-5.6-sol --since 90d
   llmcost changes --since 7d --kind price_changed
+  llmcost cost openai/gpt-4o --input 12000 --cached 8000 --output 900
   llmcost status
 
 Environment:
@@ -69,6 +71,8 @@ pub enum Command {
     Show(show::ShowArgs),
     /// A model's price history.
     History(history::HistoryArgs),
+    /// The exact cost of a request (or a batch of them) from its token usage.
+    Cost(cost::CostArgs),
     /// What changed in the catalog.
     Changes(changes::ChangesArgs),
     /// Recent sync runs.
@@ -91,6 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Models(args) => models::run(store, args).await,
         Command::Show(args) => show::run(store, args).await,
         Command::History(args) => history::run(store, args).await,
+        Command::Cost(args) => cost::run(store, args).await,
         Command::Changes(args) => changes::run(store, args).await,
         Command::Runs(args) => runs::run(store, args).await,
         Command::Status(args) => status::run(store, &url, args).await,

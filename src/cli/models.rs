@@ -103,9 +103,7 @@ pub async fn run(store: &dyn Store, args: ModelsArgs) -> anyhow::Result<()> {
         ])?;
         for r in &rows {
             let per_m = |v: Option<crate::domain::PriceValue>| match v {
-                Some(crate::domain::PriceValue::Fixed(d)) => {
-                    crate::domain::per_million(d).to_string()
-                }
+                Some(crate::domain::PriceValue::Fixed(d)) => crate::domain::per_million(d).to_string(),
                 Some(crate::domain::PriceValue::Variable) => "variable".into(),
                 None => String::new(),
             };
@@ -129,22 +127,9 @@ pub async fn run(store: &dyn Store, args: ModelsArgs) -> anyhow::Result<()> {
         println!("No models match. Has the catalog been synced? Try: llmcost sync");
         return Ok(());
     }
-    let mut t = table(&[
-        "MODEL",
-        "NAME",
-        "CONTEXT",
-        "INPUT $/M",
-        "OUTPUT $/M",
-        "CREATED",
-        "VARIANTS",
-        "PROVIDERS",
-    ]);
+    let mut t = table(&["MODEL", "NAME", "CONTEXT", "INPUT $/M", "OUTPUT $/M", "CREATED", "VARIANTS", "PROVIDERS"]);
     for r in &rows {
-        let id = if r.is_active {
-            r.id.clone()
-        } else {
-            format!("{} (inactive)", r.id)
-        };
+        let id = if r.is_active { r.id.clone() } else { format!("{} (inactive)", r.id) };
         t.add_row(vec![
             id,
             r.name.clone(),

@@ -9,9 +9,7 @@ use std::io::Write;
 /// A table in the house style.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header);
+    t.load_preset(UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Dynamic).set_header(header);
     t
 }
 
@@ -61,17 +59,11 @@ pub fn now() -> UnixMs {
 
 /// Parse `--since`, reporting a usage error.
 pub fn since(raw: Option<&str>) -> anyhow::Result<Option<UnixMs>> {
-    raw.map(|s| {
-        crate::domain::parse_since(s, now())
-            .map_err(|e| super::UsageError(format!("--since: {e}")).into())
-    })
-    .transpose()
+    raw.map(|s| crate::domain::parse_since(s, now()).map_err(|e| super::UsageError(format!("--since: {e}")).into()))
+        .transpose()
 }
 
 /// Parse a time flag, reporting a usage error.
 pub fn time_arg(flag: &str, raw: Option<&str>) -> anyhow::Result<Option<UnixMs>> {
-    raw.map(|s| {
-        crate::domain::parse_time(s).map_err(|e| super::UsageError(format!("{flag}: {e}")).into())
-    })
-    .transpose()
+    raw.map(|s| crate::domain::parse_time(s).map_err(|e| super::UsageError(format!("{flag}: {e}")).into())).transpose()
 }

@@ -26,19 +26,8 @@ pub async fn run(store: &dyn Store, args: RunsArgs) -> anyhow::Result<()> {
         println!("No sync has run yet. Try: llmcost sync");
         return Ok(());
     }
-    let mut t = table(&[
-        "RUN",
-        "STARTED (UTC)",
-        "TRIGGER",
-        "ORIGIN",
-        "STATUS",
-        "MS",
-        "MODELS",
-        "+",
-        "-",
-        "PRICES",
-        "ERROR",
-    ]);
+    let mut t =
+        table(&["RUN", "STARTED (UTC)", "TRIGGER", "ORIGIN", "STATUS", "MS", "MODELS", "+", "-", "PRICES", "ERROR"]);
     for r in &runs {
         t.add_row(vec![
             r.id.to_string(),

@@ -67,18 +67,9 @@ pub async fn run(store: &dyn Store, args: ShowArgs) -> anyhow::Result<()> {
         .into_iter()
         .find(|r| r.model.id.as_str() == id)
         .ok_or_else(|| UsageError(format!("{id} did not exist at that time")))?;
-    let changes = store
-        .changes(&ChangeQuery {
-            model: Some(id.clone()),
-            limit: 10,
-            ..ChangeQuery::default()
-        })
-        .await?;
+    let changes = store.changes(&ChangeQuery { model: Some(id.clone()), limit: 10, ..ChangeQuery::default() }).await?;
     if args.json {
-        return print_json(&ShowView {
-            record: &record,
-            recent_changes: &changes,
-        });
+        return print_json(&ShowView { record: &record, recent_changes: &changes });
     }
     print_record(&record);
     if !changes.is_empty() {
@@ -92,26 +83,14 @@ pub async fn run(store: &dyn Store, args: ShowArgs) -> anyhow::Result<()> {
 
 fn print_record(r: &ModelRecord) {
     let m = &r.model;
-    println!(
-        "{}  {}{}",
-        m.id,
-        m.name,
-        if r.is_active { "" } else { "  (inactive)" }
-    );
+    println!("{}  {}{}", m.id, m.name, if r.is_active { "" } else { "  (inactive)" });
     if let Some(d) = &m.description {
         println!("  {d}");
     }
     let line = |k: &str, v: String| println!("  {k:<20} {v}");
     line("context", num(m.context_length));
     line("max output", num(m.max_completion_tokens));
-    line(
-        "modalities",
-        format!(
-            "{} -> {}",
-            m.input_modalities.join("+"),
-            m.output_modalities.join("+")
-        ),
-    );
+    line("modalities", format!("{} -> {}", m.input_modalities.join("+"), m.output_modalities.join("+")));
     if let Some(t) = &m.tokenizer {
         line("tokenizer", t.clone());
     }
@@ -151,59 +130,31 @@ fn print_record(r: &ModelRecord) {
     ]);
     let mut offers: Vec<_> = r.offers.iter().collect();
     offers.sort_by_key(|o| {
-        (
-            !o.is_active,
-            o.offer.served_by.is_some(),
-            o.offer.listing_id.clone(),
-            o.offer.served_by.clone(),
-        )
+        (!o.is_active, o.offer.served_by.is_some(), o.offer.listing_id.clone(), o.offer.served_by.clone())
     });
     for o in &offers {
-        let base = |c| {
-            o.prices
-                .iter()
-                .find(|p| p.price.key == PriceKey::base(c))
-                .map(|p| p.price.value)
-        };
+        let base = |c| o.prices.iter().find(|p| p.price.key == PriceKey::base(c)).map(|p| p.price.value);
         let name = match &o.offer.served_by {
             Some(tag) => format!("  {} @ {tag}", o.offer.listing_id),
             None => o.offer.listing_id.clone(),
         };
         t.add_row(vec![
-            if o.is_active {
-                name
-            } else {
-                format!("{name} (inactive)")
-            },
+            if o.is_active { name } else { format!("{name} (inactive)") },
             o.offer.quantization.clone().unwrap_or_default(),
             num(o.offer.context_length),
             price(Component::Input, base(Component::Input)),
             price(Component::Output, base(Component::Output)),
             price(Component::CacheRead, base(Component::CacheRead)),
-            o.offer
-                .discount
-                .map(|d| d.normalize().to_string())
-                .unwrap_or_default(),
-            o.offer
-                .health
-                .status
-                .map(|s| if s == 0 { "ok".into() } else { s.to_string() })
-                .unwrap_or_default(),
-            o.offer
-                .health
-                .uptime_1d
-                .map(|u| format!("{u:.1}%"))
-                .unwrap_or_default(),
+            o.offer.discount.map(|d| d.normalize().to_string()).unwrap_or_default(),
+            o.offer.health.status.map(|s| if s == 0 { "ok".into() } else { s.to_string() }).unwrap_or_default(),
+            o.offer.health.uptime_1d.map(|u| format!("{u:.1}%")).unwrap_or_default(),
         ]);
     }
     println!("\nOffers:\n{t}");
 
     let mut details = table(&["OFFER", "PRICE", "VALUE", "SCOPE", "SINCE"]);
     let mut any = false;
-    for o in offers
-        .iter()
-        .filter(|o| o.is_active && o.offer.served_by.is_none())
-    {
+    for o in offers.iter().filter(|o| o.is_active && o.offer.served_by.is_none()) {
         for p in &o.prices {
             let k = &p.price.key;
             if matches!(k.component, Component::Input | Component::Output)

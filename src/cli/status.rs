@@ -38,20 +38,11 @@ pub async fn run(store: &dyn Store, url: &str, args: StatusArgs) -> anyhow::Resu
     let status = store.status().await?;
     let database = redact_url(url);
     if args.json {
-        return print_json(&StatusView {
-            database,
-            status: &status,
-        });
+        return print_json(&StatusView { database, status: &status });
     }
     println!("database        {database}");
-    println!(
-        "models          {} active, {} inactive",
-        status.models_active, status.models_inactive
-    );
-    println!(
-        "offers          {} active, {} inactive",
-        status.offers_active, status.offers_inactive
-    );
+    println!("models          {} active, {} inactive", status.models_active, status.models_inactive);
+    println!("offers          {} active, {} inactive", status.offers_active, status.offers_inactive);
     println!("price history   {} intervals", status.price_intervals);
     println!("change events   {}", status.change_events);
     match &status.last_run {
@@ -61,20 +52,12 @@ pub async fn run(store: &dyn Store, url: &str, args: StatusArgs) -> anyhow::Resu
             r.status,
             time(r.started_at),
             r.origin.as_deref().unwrap_or("-"),
-            r.error
-                .as_ref()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default()
+            r.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
         ),
         None => println!("last sync       never (run: llmcost sync)"),
     }
     if let Some(r) = &status.last_success {
-        println!(
-            "last applied    #{} at {} UTC, {} changes",
-            r.id,
-            time(r.started_at),
-            r.changes
-        );
+        println!("last applied    #{} at {} UTC, {} changes", r.id, time(r.started_at), r.changes);
     }
     Ok(())
 }
@@ -85,10 +68,7 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/x"),
-            "postgres://app:***@db:5432/x"
-        );
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
         assert_eq!(redact_url("sqlite:/tmp/a.db"), "sqlite:/tmp/a.db");
     }
 }

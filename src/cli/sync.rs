@@ -4,6 +4,7 @@ use super::UsageError;
 use super::output::{print_json, time_arg};
 use crate::config::{Secret, Settings};
 use crate::domain::{RunStatus, RunTrigger};
+use crate::sources::Source;
 use crate::store::Store;
 use crate::sync::{self, Inclusion, SyncInput, SyncReport, SyncRequest};
 use clap::Args;
@@ -17,23 +18,57 @@ Examples:
   llmcost sync --dry-run                        # show what would change
   llmcost sync --no-endpoints --json            # catalog only, machine-readable
   llmcost sync --offline                        # the bundled snapshot
+  llmcost sync --source all                     # OpenRouter, LiteLLM, genai-prices, models.dev
+  llmcost sync --source litellm --url https://example.com/model_prices.json
   llmcost sync --from-file models.json --observed-at 2026-07-17
   llmcost sync --require-params structured_outputs,response_format --output-modalities text";
 
 /// Which upstream to sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SourceName {
+pub enum SourceArg {
     /// OpenRouter's models and provider endpoints.
     Openrouter,
+    /// LiteLLM's price file.
+    Litellm,
+    /// pydantic's genai-prices data.
+    GenaiPrices,
+    /// models.dev's api.json.
+    ModelsDev,
+    /// Every source, one after another (each its own transaction).
+    All,
+}
+
+impl SourceArg {
+    fn sources(list: &[SourceArg]) -> Vec<Source> {
+        let mut out: Vec<Source> = Vec::new();
+        for s in list {
+            let add: &[Source] = match s {
+                SourceArg::Openrouter => &[Source::Openrouter],
+                SourceArg::Litellm => &[Source::Litellm],
+                SourceArg::GenaiPrices => &[Source::GenaiPrices],
+                SourceArg::ModelsDev => &[Source::ModelsDev],
+                SourceArg::All => &Source::ALL,
+            };
+            for source in add {
+                if !out.contains(source) {
+                    out.push(*source);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Arguments of `llmcost sync`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct SyncArgs {
-    /// The source to sync.
-    #[arg(long, value_enum, default_value = "openrouter")]
-    pub source: SourceName,
+    /// The sources to sync (comma-separated, or `all`).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "openrouter")]
+    pub source: Vec<SourceArg>,
+    /// The URL of a price list's data file (with a single price-list source).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["offline", "from_file"])]
+    pub url: Option<String>,
     /// Use the catalog bundled in the binary instead of the network.
     #[arg(long, conflicts_with = "from_file")]
     pub offline: bool,
@@ -108,15 +143,11 @@ pub struct SyncArgs {
 
 fn override_list(target: &mut Vec<String>, flag: Vec<String>) {
     if !flag.is_empty() {
-        *target = flag
-            .into_iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
+        *target = flag.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     }
 }
 
-fn request(mut settings: Settings, args: SyncArgs, progress: bool) -> anyhow::Result<SyncRequest> {
+fn request(mut settings: Settings, args: SyncArgs, source: Source, progress: bool) -> anyhow::Result<SyncRequest> {
     let or = &mut settings.openrouter;
     if let Some(url) = args.openrouter_url {
         or.url = url;
@@ -157,46 +188,65 @@ fn request(mut settings: Settings, args: SyncArgs, progress: bool) -> anyhow::Re
     };
     Ok(SyncRequest {
         trigger: RunTrigger::Cli,
+        source,
+        url: args.url,
         input,
         openrouter: settings.openrouter,
-        api_key: std::env::var("OPENROUTER_API_KEY")
-            .ok()
-            .and_then(Secret::new),
+        api_key: std::env::var("OPENROUTER_API_KEY").ok().and_then(Secret::new),
         filter: settings.filter,
         dry_run: args.dry_run,
         force: args.force,
         min_ratio,
-        alert_threshold_percent: args
-            .alert_threshold
-            .unwrap_or(settings.sync.alert_threshold_percent),
+        alert_threshold_percent: args.alert_threshold.unwrap_or(settings.sync.alert_threshold_percent),
         observed_at: time_arg("--observed-at", args.observed_at.as_deref())?,
         progress,
     })
 }
 
 /// Run `llmcost sync`.
-pub async fn run(
-    store: &dyn Store,
-    settings: Settings,
-    args: SyncArgs,
-    quiet: bool,
-) -> anyhow::Result<()> {
+pub async fn run(store: &dyn Store, settings: Settings, args: SyncArgs, quiet: bool) -> anyhow::Result<()> {
     let json = args.json;
     let progress = !json && !quiet && std::io::stderr().is_terminal();
-    let req = request(settings, args, progress)?;
-    let report = sync::run(store, &req).await?;
-    if json {
-        print_json(&report)
-    } else {
-        if let Some(reason) = &report.fallback_reason {
-            if !quiet {
-                eprintln!(
-                    "WARNING: NETWORK UNREACHABLE. Synced from the bundled snapshot instead.\n  {reason}"
-                );
+    let sources = SourceArg::sources(&args.source);
+    if sources.len() > 1 && (args.from_file.is_some() || args.observed_at.is_some()) {
+        return Err(UsageError("--from-file and --observed-at take a single --source".into()).into());
+    }
+    if args.url.is_some() && (sources.len() > 1 || sources.first() == Some(&Source::Openrouter)) {
+        return Err(UsageError("--url takes a single price-list --source (OpenRouter: --openrouter-url)".into()).into());
+    }
+    let mut reports = Vec::new();
+    let mut failures = Vec::new();
+    for source in &sources {
+        let req = request(settings.clone(), args.clone(), *source, progress)?;
+        match sync::run(store, &req).await {
+            Ok(report) => {
+                if !json {
+                    if let Some(reason) = report.fallback_reason.as_ref().filter(|_| !quiet) {
+                        eprintln!(
+                            "WARNING: NETWORK UNREACHABLE. Synced from the bundled snapshot instead.\n  {reason}"
+                        );
+                    }
+                    print_summary(&report);
+                }
+                reports.push(report);
+            }
+            Err(err) if sources.len() == 1 => return Err(err.into()),
+            Err(err) => {
+                eprintln!("error: {} sync failed: {err}", source.name());
+                failures.push(source.name());
             }
         }
-        print_summary(&report);
+    }
+    if json {
+        match reports.as_slice() {
+            [one] if sources.len() == 1 => print_json(one)?,
+            all => print_json(all)?,
+        }
+    }
+    if failures.is_empty() {
         Ok(())
+    } else {
+        Err(anyhow::anyhow!("{} of {} sources failed: {}", failures.len(), sources.len(), failures.join(", ")))
     }
 }
 
@@ -209,13 +259,7 @@ fn print_summary(r: &SyncReport) {
         RunStatus::NoChange => "no change",
         _ => "succeeded",
     };
-    println!(
-        "{} sync #{} {verb} in {} ms from {}",
-        r.source,
-        r.run_id,
-        r.duration_ms,
-        r.origin.as_str()
-    );
+    println!("{} sync #{} {verb} in {} ms from {}", r.source, r.run_id, r.duration_ms, r.origin.as_str());
     if r.status == RunStatus::NoChange {
         println!("  upstream unchanged since the last sync (304 or identical content)");
         return;
@@ -228,14 +272,8 @@ fn print_summary(r: &SyncReport) {
         "  models   +{} added  -{} removed  {} reactivated",
         r.models_added, r.models_removed, r.models_reactivated
     );
-    println!(
-        "  offers   +{} added  -{} removed",
-        r.offers_added, r.offers_removed
-    );
-    println!(
-        "  prices   {} changed, {} alerts",
-        r.prices_changed, r.alerts
-    );
+    println!("  offers   +{} added  -{} removed", r.offers_added, r.offers_removed);
+    println!("  prices   {} changed, {} alerts", r.prices_changed, r.alerts);
     // Alerts first, then removals and re-pricings, additions last; offer additions are
     // implied by model additions and left to `llmcost changes`.
     let rank = |e: &crate::domain::ChangeEvent| {

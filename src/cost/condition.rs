@@ -29,14 +29,8 @@ impl Condition {
             return Ok(Condition::Always);
         }
         let unknown = || CostError::UnknownCondition(s.to_string());
-        let (start, end) = s
-            .strip_prefix("utc:")
-            .and_then(|w| w.split_once('-'))
-            .ok_or_else(unknown)?;
-        let (start, end) = (
-            minutes(start).ok_or_else(unknown)?,
-            minutes(end).ok_or_else(unknown)?,
-        );
+        let (start, end) = s.strip_prefix("utc:").and_then(|w| w.split_once('-')).ok_or_else(unknown)?;
+        let (start, end) = (minutes(start).ok_or_else(unknown)?, minutes(end).ok_or_else(unknown)?);
         // 2400 only ends a window; an empty window (start = end) is a bug upstream, not a rule.
         if start >= DAY_MINUTES || start == end {
             return Err(unknown());
@@ -50,11 +44,7 @@ impl Condition {
             Condition::Always => true,
             Condition::UtcWindow { start, end } => {
                 let t = minute_of_day(at);
-                if start < end {
-                    start <= t && t < end
-                } else {
-                    t >= start || t < end
-                }
+                if start < end { start <= t && t < end } else { t >= start || t < end }
             }
         }
     }
@@ -65,10 +55,7 @@ fn minutes(hhmm: &str) -> Option<u16> {
     if hhmm.len() != 4 || !hhmm.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let (h, m) = (
-        hhmm[..2].parse::<u16>().ok()?,
-        hhmm[2..].parse::<u16>().ok()?,
-    );
+    let (h, m) = (hhmm[..2].parse::<u16>().ok()?, hhmm[2..].parse::<u16>().ok()?);
     let total = h * 60 + m;
     (m < 60 && total <= DAY_MINUTES).then_some(total)
 }
@@ -89,23 +76,14 @@ mod tests {
 
     #[test]
     fn parses_windows_and_nothing_else() {
-        assert_eq!(
-            Condition::parse("").expect("a valid condition"),
-            Condition::Always
-        );
+        assert_eq!(Condition::parse("").expect("a valid condition"), Condition::Always);
         assert_eq!(
             Condition::parse("utc:1000-0100").expect("a valid condition"),
-            Condition::UtcWindow {
-                start: 600,
-                end: 60
-            }
+            Condition::UtcWindow { start: 600, end: 60 }
         );
         assert_eq!(
             Condition::parse("utc:0000-2400").expect("a valid condition"),
-            Condition::UtcWindow {
-                start: 0,
-                end: 1440
-            }
+            Condition::UtcWindow { start: 0, end: 1440 }
         );
         for bad in [
             "batch",
@@ -118,10 +96,7 @@ mod tests {
             "utc:01:00-02:00",
             " utc:0100-0200",
         ] {
-            assert!(
-                matches!(Condition::parse(bad), Err(CostError::UnknownCondition(_))),
-                "{bad}"
-            );
+            assert!(matches!(Condition::parse(bad), Err(CostError::UnknownCondition(_))), "{bad}");
         }
     }
 

@@ -68,13 +68,8 @@ pub fn price_request(
             lines.extend(bill_bucket(&table, &billing, bucket, quantity, prompt)?);
         }
     }
-    let total = lines.iter().try_fold(Decimal::ZERO, |sum, line| {
-        exact::add(sum, line.amount, "the total")
-    })?;
-    Ok(CostBreakdown {
-        lines,
-        total: total.normalize(),
-    })
+    let total = lines.iter().try_fold(Decimal::ZERO, |sum, line| exact::add(sum, line.amount, "the total"))?;
+    Ok(CostBreakdown { lines, total: total.normalize() })
 }
 
 /// The price of one component at one tier, after choosing between its time windows.
@@ -102,11 +97,8 @@ impl PriceTable {
             }
             let condition = Condition::parse(&price.key.condition)?;
             let slot = (price.key.component, price.key.min_prompt_tokens);
-            let tier_price = TierPrice {
-                value: price.value,
-                scope: price.scope,
-                condition: price.key.condition.clone(),
-            };
+            let tier_price =
+                TierPrice { value: price.value, scope: price.scope, condition: price.key.condition.clone() };
             match condition {
                 Condition::Always => {
                     unconditional.insert(slot, tier_price);
@@ -153,18 +145,13 @@ fn validate(price: &Price) -> Result<(), CostError> {
         return Err(invalid(price, "negative min_prompt_tokens"));
     }
     match price.value {
-        PriceValue::Fixed(d) if d.is_sign_negative() && !d.is_zero() => {
-            Err(invalid(price, "negative price"))
-        }
+        PriceValue::Fixed(d) if d.is_sign_negative() && !d.is_zero() => Err(invalid(price, "negative price")),
         _ => Ok(()),
     }
 }
 
 fn invalid(price: &Price, reason: &str) -> CostError {
-    CostError::InvalidPrice {
-        key: price.key.label(),
-        reason: reason.to_string(),
-    }
+    CostError::InvalidPrice { key: price.key.label(), reason: reason.to_string() }
 }
 
 /// The discount, validated, and the factor every listed amount is multiplied by.
@@ -218,12 +205,7 @@ fn split<'a>(tiers: &[(i64, &'a TierPrice)], quantity: u64) -> (Vec<Band<'a>>, u
             TierScope::Excess => (unbilled.saturating_sub(threshold), min > 0),
         };
         if billed > 0 {
-            bands.push(Band {
-                min_prompt_tokens: min,
-                price,
-                quantity: billed,
-                excess,
-            });
+            bands.push(Band { min_prompt_tokens: min, price, quantity: billed, excess });
         }
         unbilled -= billed;
     }
@@ -268,11 +250,7 @@ fn bill_bucket(
             note: Some("no price listed (0)".into()),
         }),
         _ => {
-            return Err(CostError::Unpriced {
-                component: own,
-                bucket,
-                quantity: unbilled,
-            });
+            return Err(CostError::Unpriced { component: own, bucket, quantity: unbilled });
         }
     }
     Ok(lines)
@@ -294,10 +272,7 @@ fn band_line(
         notes.push(format!("no {own} price: billed at the {component} price"));
     }
     if band.excess {
-        notes.push(format!(
-            "excess tier: the {bucket} units beyond {}",
-            band.min_prompt_tokens
-        ));
+        notes.push(format!("excess tier: the {bucket} units beyond {}", band.min_prompt_tokens));
     }
     Ok(CostLine {
         bucket,

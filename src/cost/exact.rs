@@ -35,17 +35,12 @@ pub(super) fn sub(a: Decimal, b: Decimal, what: &str) -> Result<Decimal, CostErr
 
 /// The mantissa of `d` at a larger `scale`.
 fn rescaled(d: Decimal, scale: u32) -> Option<i128> {
-    10i128
-        .checked_pow(scale - d.scale())
-        .and_then(|p| d.mantissa().checked_mul(p))
+    10i128.checked_pow(scale - d.scale()).and_then(|p| d.mantissa().checked_mul(p))
 }
 
 /// `mantissa × 10^-scale` as a `Decimal`, dropping only trailing zeros to make it fit.
 fn from_parts(mut mantissa: i128, mut scale: u32) -> Option<Decimal> {
-    while (scale > Decimal::MAX_SCALE || mantissa.unsigned_abs() > MAX_MANTISSA)
-        && scale > 0
-        && mantissa % 10 == 0
-    {
+    while (scale > Decimal::MAX_SCALE || mantissa.unsigned_abs() > MAX_MANTISSA) && scale > 0 && mantissa % 10 == 0 {
         mantissa /= 10;
         scale -= 1;
     }
@@ -60,16 +55,10 @@ mod tests {
     #[test]
     fn products_keep_every_digit() {
         let p = dec!(0.00000008333333333333334);
-        assert_eq!(
-            mul(p, Decimal::from(3), "x").expect("an exact product"),
-            dec!(0.00000025000000000000002)
-        );
+        assert_eq!(mul(p, Decimal::from(3), "x").expect("an exact product"), dec!(0.00000025000000000000002));
         // 28 + 2 digits of scale, with trailing zeros: exact after dropping them.
         let a = dec!(0.0000000000000000000000000010);
-        assert_eq!(
-            mul(a, dec!(0.10), "x").expect("an exact product"),
-            dec!(0.0000000000000000000000000001)
-        );
+        assert_eq!(mul(a, dec!(0.10), "x").expect("an exact product"), dec!(0.0000000000000000000000000001));
     }
 
     #[test]
@@ -84,14 +73,8 @@ mod tests {
 
     #[test]
     fn sums_are_exact() {
-        assert_eq!(
-            add(dec!(0.1), dec!(0.0000002), "x").expect("an exact sum"),
-            dec!(0.1000002)
-        );
-        assert_eq!(
-            sub(Decimal::ONE, dec!(0.25), "x").expect("an exact difference"),
-            dec!(0.75)
-        );
+        assert_eq!(add(dec!(0.1), dec!(0.0000002), "x").expect("an exact sum"), dec!(0.1000002));
+        assert_eq!(sub(Decimal::ONE, dec!(0.25), "x").expect("an exact difference"), dec!(0.75));
         assert!(add(Decimal::MAX, Decimal::ONE, "x").is_err());
     }
 }

@@ -38,7 +38,7 @@
 //! - **Fallbacks** for a token bucket whose component has no eligible price (stated in the line's
 //!   `note`): cache read → input; cache write → input; 1-hour cache write → 5-minute cache write →
 //!   input; reasoning → output; audio input → input; audio output → output; image output tokens
-//!   ([`Component::ImageToken`]) → output. Image *input* tokens are billed at the input price
+//!   ([`Component::ImageOutputToken`] → [`Component::ImageToken`]) → output. Image *input* tokens are billed at the input price
 //!   (the domain has no per-token image-input component).
 //!   A token bucket with nothing to fall back to is [`CostError::Unpriced`].
 //! - **Per-item charges.** No request fee listed means 0, without a line. Input images, output
@@ -52,6 +52,7 @@
 
 #![deny(clippy::float_arithmetic)]
 
+mod book;
 mod condition;
 mod engine;
 mod exact;
@@ -60,6 +61,7 @@ mod usage;
 #[cfg(test)]
 mod tests;
 
+pub use book::{BookOffer, PriceBook, Quote, QuoteError, QuoteLine, SOURCE_PREFERENCE};
 pub use condition::Condition;
 pub use engine::{CostBreakdown, CostLine, price_request};
 pub use usage::{Bucket, Usage, UsageShape};

@@ -21,14 +21,8 @@ fn fixture_bytes(name: &str) -> Vec<u8> {
 
 /// The plain listing offers (no provider endpoint) of the 2026-08-14 catalog.
 fn catalog_offers() -> Vec<Offer> {
-    let models =
-        parse_models(&fixture_bytes("models_2026-08-14.json")).expect("the catalog parses");
-    to_catalog(&models)
-        .expect("the catalog maps")
-        .offers
-        .into_iter()
-        .filter(|o| o.served_by.is_none())
-        .collect()
+    let models = parse_models(&fixture_bytes("models_2026-08-14.json")).expect("the catalog parses");
+    to_catalog(&models).expect("the catalog maps").offers.into_iter().filter(|o| o.served_by.is_none()).collect()
 }
 
 fn listing<'a>(offers: &'a [Offer], id: &str) -> Option<&'a Offer> {
@@ -44,20 +38,12 @@ fn noon() -> Timestamp {
 }
 
 fn price(component: Component, usd: Decimal) -> Price {
-    Price {
-        key: PriceKey::base(component),
-        value: PriceValue::Fixed(usd),
-        scope: TierScope::WholeRequest,
-    }
+    Price { key: PriceKey::base(component), value: PriceValue::Fixed(usd), scope: TierScope::WholeRequest }
 }
 
 fn tier(component: Component, min: i64, usd: Decimal, scope: TierScope) -> Price {
     Price {
-        key: PriceKey {
-            component,
-            min_prompt_tokens: min,
-            condition: String::new(),
-        },
+        key: PriceKey { component, min_prompt_tokens: min, condition: String::new() },
         value: PriceValue::Fixed(usd),
         scope,
     }
@@ -65,21 +51,14 @@ fn tier(component: Component, min: i64, usd: Decimal, scope: TierScope) -> Price
 
 fn window(component: Component, condition: &str, usd: Decimal) -> Price {
     Price {
-        key: PriceKey {
-            component,
-            min_prompt_tokens: 0,
-            condition: condition.into(),
-        },
+        key: PriceKey { component, min_prompt_tokens: 0, condition: condition.into() },
         value: PriceValue::Fixed(usd),
         scope: TierScope::WholeRequest,
     }
 }
 
 fn amounts(b: &CostBreakdown) -> Vec<(Bucket, Component, u64, Decimal)> {
-    b.lines
-        .iter()
-        .map(|l| (l.bucket, l.component, l.quantity, l.amount))
-        .collect()
+    b.lines.iter().map(|l| (l.bucket, l.component, l.quantity, l.amount)).collect()
 }
 
 // ---------------------------------------------------------------- real samples
@@ -103,8 +82,7 @@ fn real_openrouter_samples_match_catalog_prices_exactly() {
             Some(date) => at(&format!("{date}T12:00:00Z")),
             None => noon(),
         };
-        let cost =
-            price_request(&offer.prices, offer.discount, &usage, when).expect("the request prices");
+        let cost = price_request(&offer.prices, offer.discount, &usage, when).expect("the request prices");
         let reported = usage.reported_cost.expect("the sample reports a cost");
         let sum: Decimal = cost.lines.iter().map(|l| l.amount).sum();
         assert_eq!(sum, cost.total);
@@ -141,8 +119,7 @@ fn kimi_sample_lines() {
     let offer = listing(&offers, "moonshotai/kimi-k3").expect("the listing is in the catalog");
     let samples = fixture("chat_usage_samples.json");
     let usage = Usage::detect(&samples["samples"][0]["usage"]).expect("a known usage shape");
-    let cost =
-        price_request(&offer.prices, offer.discount, &usage, noon()).expect("the request prices");
+    let cost = price_request(&offer.prices, offer.discount, &usage, noon()).expect("the request prices");
     assert_eq!(
         amounts(&cost),
         [
@@ -153,10 +130,7 @@ fn kimi_sample_lines() {
             (Bucket::Reasoning, Component::Output, 14397, dec!(0.215955)),
         ]
     );
-    assert_eq!(
-        cost.lines[3].note.as_deref(),
-        Some("no reasoning price: billed at the output price")
-    );
+    assert_eq!(cost.lines[3].note.as_deref(), Some("no reasoning price: billed at the output price"));
     assert_eq!(cost.total, dec!(0.2412078));
 }
 
@@ -174,14 +148,10 @@ fn recorded_gpt_4o_mini_bodies_match_catalog_prices() {
             continue;
         }
         let usage = Usage::detect(body).expect("a known usage shape");
-        assert_eq!(
-            usage.total_tokens(),
-            body["usage"]["total_tokens"].as_u64().expect("a count")
-        );
-        let when = Timestamp::from_second(body["created"].as_i64().unwrap_or(1_764_952_988))
-            .expect("a valid timestamp");
-        let cost =
-            price_request(&offer.prices, offer.discount, &usage, when).expect("the request prices");
+        assert_eq!(usage.total_tokens(), body["usage"]["total_tokens"].as_u64().expect("a count"));
+        let when =
+            Timestamp::from_second(body["created"].as_i64().unwrap_or(1_764_952_988)).expect("a valid timestamp");
+        let cost = price_request(&offer.prices, offer.discount, &usage, when).expect("the request prices");
         assert_eq!(Some(cost.total), usage.reported_cost, "{}", item["label"]);
         n += 1;
     }
@@ -194,8 +164,7 @@ fn recorded_image_output_tokens_match_catalog_prices() {
     // the catalog's `image_output` 0.00003 = 0.0387036, as billed: `image_output` is a price
     // per output image token (the OpenRouter source maps it to `ImageOutputToken`).
     let offers = catalog_offers();
-    let offer =
-        listing(&offers, "google/gemini-2.5-flash-image").expect("the listing is in the catalog");
+    let offer = listing(&offers, "google/gemini-2.5-flash-image").expect("the listing is in the catalog");
     let items = fixture("chat_completions_2025-12.json");
     let mut n = 0;
     for item in items["items"].as_array().expect("a JSON array") {
@@ -204,8 +173,7 @@ fn recorded_image_output_tokens_match_catalog_prices() {
             continue;
         }
         let usage = Usage::detect(body).expect("a known usage shape");
-        let cost = price_request(&offer.prices, offer.discount, &usage, noon())
-            .expect("the request prices");
+        let cost = price_request(&offer.prices, offer.discount, &usage, noon()).expect("the request prices");
         assert_eq!(Some(cost.total), usage.reported_cost, "{}", item["label"]);
         n += 1;
     }
@@ -219,31 +187,15 @@ fn long_context_prices() -> Vec<Price> {
         price(Component::Input, dec!(0.000002)),
         price(Component::Output, dec!(0.000006)),
         price(Component::CacheRead, dec!(0.0000005)),
-        tier(
-            Component::Input,
-            200_000,
-            dec!(0.000004),
-            TierScope::WholeRequest,
-        ),
-        tier(
-            Component::Output,
-            200_000,
-            dec!(0.000012),
-            TierScope::WholeRequest,
-        ),
+        tier(Component::Input, 200_000, dec!(0.000004), TierScope::WholeRequest),
+        tier(Component::Output, 200_000, dec!(0.000012), TierScope::WholeRequest),
     ]
 }
 
 #[test]
 fn whole_request_tier_reprices_every_token_of_listed_components() {
-    let usage = Usage {
-        input: 190_000,
-        cache_read: 20_000,
-        output: 1_000,
-        ..Usage::default()
-    };
-    let cost =
-        price_request(&long_context_prices(), None, &usage, noon()).expect("the request prices");
+    let usage = Usage { input: 190_000, cache_read: 20_000, output: 1_000, ..Usage::default() };
+    let cost = price_request(&long_context_prices(), None, &usage, noon()).expect("the request prices");
     // 190000 × 4/M = 0.76; cache read is not in the tier: 20000 × 0.5/M = 0.01;
     // 1000 × 12/M = 0.012.
     assert_eq!(
@@ -262,30 +214,12 @@ fn whole_request_tier_reprices_every_token_of_listed_components() {
 #[test]
 fn whole_request_tier_starts_at_its_threshold() {
     let prices = long_context_prices();
-    let below = Usage {
-        input: 179_999,
-        cache_read: 20_000,
-        output: 1_000,
-        ..Usage::default()
-    };
+    let below = Usage { input: 179_999, cache_read: 20_000, output: 1_000, ..Usage::default() };
     // 179999 × 2/M + 20000 × 0.5/M + 1000 × 6/M
-    assert_eq!(
-        price_request(&prices, None, &below, noon())
-            .expect("the request prices")
-            .total,
-        dec!(0.375998)
-    );
-    let at_threshold = Usage {
-        input: 180_000,
-        ..below
-    };
+    assert_eq!(price_request(&prices, None, &below, noon()).expect("the request prices").total, dec!(0.375998));
+    let at_threshold = Usage { input: 180_000, ..below };
     // 180000 × 4/M + 0.01 + 1000 × 12/M
-    assert_eq!(
-        price_request(&prices, None, &at_threshold, noon())
-            .expect("the request prices")
-            .total,
-        dec!(0.742)
-    );
+    assert_eq!(price_request(&prices, None, &at_threshold, noon()).expect("the request prices").total, dec!(0.742));
 }
 
 fn excess_prices(second: TierScope) -> Vec<Price> {
@@ -299,13 +233,8 @@ fn excess_prices(second: TierScope) -> Vec<Price> {
 
 #[test]
 fn excess_tiers_bill_band_by_band() {
-    let usage = Usage {
-        input: 1_200_000,
-        output: 10,
-        ..Usage::default()
-    };
-    let cost = price_request(&excess_prices(TierScope::Excess), None, &usage, noon())
-        .expect("the request prices");
+    let usage = Usage { input: 1_200_000, output: 10, ..Usage::default() };
+    let cost = price_request(&excess_prices(TierScope::Excess), None, &usage, noon()).expect("the request prices");
     // 128000 × 1/M = 0.128; 872000 × 2/M = 1.744; 200000 × 4/M = 0.8; 10 × 10/M = 0.0001.
     assert_eq!(
         amounts(&cost),
@@ -318,40 +247,22 @@ fn excess_tiers_bill_band_by_band() {
     );
     let tiers: Vec<i64> = cost.lines.iter().map(|l| l.min_prompt_tokens).collect();
     assert_eq!(tiers, [0, 128_000, 1_000_000, 0]);
-    assert_eq!(
-        cost.lines[2].note.as_deref(),
-        Some("excess tier: the input units beyond 1000000")
-    );
+    assert_eq!(cost.lines[2].note.as_deref(), Some("excess tier: the input units beyond 1000000"));
     assert_eq!(cost.total, dec!(2.6721));
 
     // Below the first threshold only the base rate applies.
-    let small = Usage {
-        input: 100_000,
-        ..Usage::default()
-    };
-    let cost = price_request(&excess_prices(TierScope::Excess), None, &small, noon())
-        .expect("the request prices");
+    let small = Usage { input: 100_000, ..Usage::default() };
+    let cost = price_request(&excess_prices(TierScope::Excess), None, &small, noon()).expect("the request prices");
     assert_eq!(cost.total, dec!(0.1));
 }
 
 #[test]
 fn a_whole_request_tier_above_an_excess_tier_bills_everything() {
-    let usage = Usage {
-        input: 1_200_000,
-        ..Usage::default()
-    };
-    let cost = price_request(
-        &excess_prices(TierScope::WholeRequest),
-        None,
-        &usage,
-        noon(),
-    )
-    .expect("the request prices");
+    let usage = Usage { input: 1_200_000, ..Usage::default() };
+    let cost =
+        price_request(&excess_prices(TierScope::WholeRequest), None, &usage, noon()).expect("the request prices");
     // 1200000 × 4/M
-    assert_eq!(
-        amounts(&cost),
-        [(Bucket::Input, Component::Input, 1_200_000, dec!(4.8))]
-    );
+    assert_eq!(amounts(&cost), [(Bucket::Input, Component::Input, 1_200_000, dec!(4.8))]);
 }
 
 #[test]
@@ -359,31 +270,15 @@ fn an_excess_tier_above_a_whole_request_tier() {
     let prices = vec![
         price(Component::Input, dec!(0.000001)),
         price(Component::Output, dec!(0.00001)),
-        tier(
-            Component::Input,
-            128_000,
-            dec!(0.000002),
-            TierScope::WholeRequest,
-        ),
-        tier(
-            Component::Input,
-            1_000_000,
-            dec!(0.000004),
-            TierScope::Excess,
-        ),
+        tier(Component::Input, 128_000, dec!(0.000002), TierScope::WholeRequest),
+        tier(Component::Input, 1_000_000, dec!(0.000004), TierScope::Excess),
     ];
-    let usage = Usage {
-        input: 1_200_000,
-        ..Usage::default()
-    };
+    let usage = Usage { input: 1_200_000, ..Usage::default() };
     // The first 1000000 at the 128k whole-request rate (2.0), the last 200000 at 4/M (0.8).
     let cost = price_request(&prices, None, &usage, noon()).expect("the request prices");
     assert_eq!(
         amounts(&cost),
-        [
-            (Bucket::Input, Component::Input, 1_000_000, dec!(2)),
-            (Bucket::Input, Component::Input, 200_000, dec!(0.8)),
-        ]
+        [(Bucket::Input, Component::Input, 1_000_000, dec!(2)), (Bucket::Input, Component::Input, 200_000, dec!(0.8)),]
     );
     assert_eq!(cost.total, dec!(2.8));
 }
@@ -401,16 +296,8 @@ fn night_prices() -> Vec<Price> {
 
 #[test]
 fn midnight_wrapping_window_applies_on_both_sides_of_midnight() {
-    let usage = Usage {
-        input: 1_000_000,
-        output: 100_000,
-        ..Usage::default()
-    };
-    let total = |t: &str| {
-        price_request(&night_prices(), None, &usage, at(t))
-            .expect("the request prices")
-            .total
-    };
+    let usage = Usage { input: 1_000_000, output: 100_000, ..Usage::default() };
+    let total = |t: &str| price_request(&night_prices(), None, &usage, at(t)).expect("the request prices").total;
     // Window: 1000000 × 0.5/M + 100000 × 2/M = 0.7; otherwise 1 + 0.4 = 1.4.
     assert_eq!(total("2026-08-14T21:59:59Z"), dec!(1.4));
     assert_eq!(total("2026-08-14T22:00:00Z"), dec!(0.7));
@@ -418,8 +305,7 @@ fn midnight_wrapping_window_applies_on_both_sides_of_midnight() {
     assert_eq!(total("2026-08-15T00:00:00Z"), dec!(0.7));
     assert_eq!(total("2026-08-15T01:59:59Z"), dec!(0.7));
     assert_eq!(total("2026-08-15T02:00:00Z"), dec!(1.4));
-    let cost = price_request(&night_prices(), None, &usage, at("2026-08-15T00:30:00Z"))
-        .expect("the request prices");
+    let cost = price_request(&night_prices(), None, &usage, at("2026-08-15T00:30:00Z")).expect("the request prices");
     assert!(cost.lines.iter().all(|l| l.condition == "utc:2200-0200"));
 }
 
@@ -428,16 +314,9 @@ fn catalog_time_windows_deepseek() {
     // deepseek/deepseek-v4-pro lists four UTC windows (10:00–01:00 and 04:00–06:00 at 0.66/M
     // in, 1.98/M out; 01:00–04:00 and 06:00–10:00 at double).
     let offers = catalog_offers();
-    let offer =
-        listing(&offers, "deepseek/deepseek-v4-pro").expect("the listing is in the catalog");
-    let usage = Usage {
-        input: 1_000_000,
-        output: 100_000,
-        ..Usage::default()
-    };
-    let cost = |t: &str| {
-        price_request(&offer.prices, offer.discount, &usage, at(t)).expect("the request prices")
-    };
+    let offer = listing(&offers, "deepseek/deepseek-v4-pro").expect("the listing is in the catalog");
+    let usage = Usage { input: 1_000_000, output: 100_000, ..Usage::default() };
+    let cost = |t: &str| price_request(&offer.prices, offer.discount, &usage, at(t)).expect("the request prices");
     let late = cost("2026-08-15T00:30:00Z");
     assert_eq!(late.total, dec!(0.858));
     assert_eq!(late.lines[0].condition, "utc:1000-0100");
@@ -448,10 +327,7 @@ fn catalog_time_windows_deepseek() {
 
 #[test]
 fn unknown_conditions_and_overlapping_windows_are_errors() {
-    let usage = Usage {
-        input: 1,
-        ..Usage::default()
-    };
+    let usage = Usage { input: 1, ..Usage::default() };
     let mut prices = night_prices();
     prices.push(window(Component::Output, "batch", dec!(0.000001)));
     assert_eq!(
@@ -466,8 +342,7 @@ fn unknown_conditions_and_overlapping_windows_are_errors() {
         Err(CostError::AmbiguousWindow { .. })
     ));
     // At 02:30 only the second one does.
-    let cost = price_request(&prices, None, &usage, at("2026-08-14T02:30:00Z"))
-        .expect("the request prices");
+    let cost = price_request(&prices, None, &usage, at("2026-08-14T02:30:00Z")).expect("the request prices");
     assert_eq!(cost.total, dec!(0.0000007));
 }
 
@@ -480,11 +355,7 @@ fn discount_multiplies_every_line() {
         price(Component::Output, dec!(0.000015)),
         price(Component::Request, dec!(0.001)),
     ];
-    let usage = Usage {
-        input: 1_000,
-        output: 100,
-        ..Usage::default()
-    };
+    let usage = Usage { input: 1_000, output: 100, ..Usage::default() };
     let cost = price_request(&prices, Some(dec!(0.2)), &usage, noon()).expect("the request prices");
     // 0.003 × 0.8 + 0.0015 × 0.8 + 0.001 × 0.8
     assert_eq!(
@@ -510,8 +381,7 @@ fn discount_multiplies_every_line() {
             CostError::InvalidDiscount(bad)
         );
     }
-    let free =
-        price_request(&prices, Some(Decimal::ONE), &usage, noon()).expect("the request prices");
+    let free = price_request(&prices, Some(Decimal::ONE), &usage, noon()).expect("the request prices");
     assert_eq!(free.total, Decimal::ZERO);
 }
 
@@ -519,10 +389,7 @@ fn discount_multiplies_every_line() {
 
 #[test]
 fn fallbacks_and_unlisted_per_item_prices() {
-    let prices = [
-        price(Component::Input, dec!(0.000001)),
-        price(Component::Output, dec!(0.000004)),
-    ];
+    let prices = [price(Component::Input, dec!(0.000001)), price(Component::Output, dec!(0.000004))];
     let usage = Usage {
         input: 1_000,
         cache_read: 100,
@@ -550,34 +417,18 @@ fn fallbacks_and_unlisted_per_item_prices() {
             (Bucket::CacheWrite, Component::Input, 10, dec!(0.00001)),
             (Bucket::CacheWrite1h, Component::Input, 20, dec!(0.00002)),
             (Bucket::AudioInput, Component::Input, 5, dec!(0.000005)),
-            (
-                Bucket::ImageInputTokens,
-                Component::Input,
-                7,
-                dec!(0.000007)
-            ),
+            (Bucket::ImageInputTokens, Component::Input, 7, dec!(0.000007)),
             (Bucket::Output, Component::Output, 100, dec!(0.0004)),
             (Bucket::Reasoning, Component::Output, 50, dec!(0.0002)),
             (Bucket::AudioOutput, Component::Output, 6, dec!(0.000024)),
-            (
-                Bucket::ImageOutputTokens,
-                Component::Output,
-                8,
-                dec!(0.000032)
-            ),
+            (Bucket::ImageOutputTokens, Component::Output, 8, dec!(0.000032)),
             (Bucket::ImagesIn, Component::ImageInput, 1, z),
             (Bucket::WebSearches, Component::WebSearch, 2, z),
         ]
     );
     let notes: Vec<Option<&str>> = cost.lines.iter().map(|l| l.note.as_deref()).collect();
-    assert_eq!(
-        notes[1],
-        Some("no cache_read price: billed at the input price")
-    );
-    assert_eq!(
-        notes[3],
-        Some("no cache_write_1h price: billed at the input price")
-    );
+    assert_eq!(notes[1], Some("no cache_read price: billed at the input price"));
+    assert_eq!(notes[3], Some("no cache_write_1h price: billed at the input price"));
     assert_eq!(notes[0], None);
     assert_eq!(notes[10], Some("no price listed (0)"));
     assert_eq!(notes[11], Some("no price listed (0)"));
@@ -591,20 +442,9 @@ fn one_hour_cache_writes_fall_back_to_five_minute_writes_first() {
         price(Component::Output, dec!(0.000015)),
         price(Component::CacheWrite, dec!(0.00000375)),
     ];
-    let usage = Usage {
-        cache_write_1h: 1_000,
-        ..Usage::default()
-    };
+    let usage = Usage { cache_write_1h: 1_000, ..Usage::default() };
     let cost = price_request(&prices, None, &usage, noon()).expect("the request prices");
-    assert_eq!(
-        amounts(&cost),
-        [(
-            Bucket::CacheWrite1h,
-            Component::CacheWrite,
-            1_000,
-            dec!(0.00375)
-        )]
-    );
+    assert_eq!(amounts(&cost), [(Bucket::CacheWrite1h, Component::CacheWrite, 1_000, dec!(0.00375))]);
 }
 
 #[test]
@@ -636,59 +476,29 @@ fn own_prices_beat_fallbacks() {
 #[test]
 fn unpriced_tokens_are_errors() {
     let prices = [price(Component::Output, dec!(0.000004))];
-    let usage = Usage {
-        cache_read: 10,
-        ..Usage::default()
-    };
+    let usage = Usage { cache_read: 10, ..Usage::default() };
     assert_eq!(
         price_request(&prices, None, &usage, noon()).expect_err("refused"),
-        CostError::Unpriced {
-            component: Component::CacheRead,
-            bucket: Bucket::CacheRead,
-            quantity: 10,
-        }
+        CostError::Unpriced { component: Component::CacheRead, bucket: Bucket::CacheRead, quantity: 10 }
     );
     // A price that only starts at a tier the prompt does not reach does not apply.
     let prices = [
         price(Component::Output, dec!(0.000004)),
-        tier(
-            Component::Input,
-            1_000,
-            dec!(0.000001),
-            TierScope::WholeRequest,
-        ),
+        tier(Component::Input, 1_000, dec!(0.000001), TierScope::WholeRequest),
     ];
-    let usage = Usage {
-        input: 999,
-        ..Usage::default()
-    };
-    assert!(matches!(
-        price_request(&prices, None, &usage, noon()),
-        Err(CostError::Unpriced { .. })
-    ));
+    let usage = Usage { input: 999, ..Usage::default() };
+    assert!(matches!(price_request(&prices, None, &usage, noon()), Err(CostError::Unpriced { .. })));
 }
 
 #[test]
 fn invalid_price_lists_are_errors() {
     let usage = Usage::default();
-    let twice = [
-        price(Component::Input, dec!(0.000001)),
-        price(Component::Input, dec!(0.000002)),
-    ];
-    assert!(matches!(
-        price_request(&twice, None, &usage, noon()),
-        Err(CostError::InvalidPrice { .. })
-    ));
+    let twice = [price(Component::Input, dec!(0.000001)), price(Component::Input, dec!(0.000002))];
+    assert!(matches!(price_request(&twice, None, &usage, noon()), Err(CostError::InvalidPrice { .. })));
     let negative = [price(Component::Input, dec!(-0.000001))];
-    assert!(matches!(
-        price_request(&negative, None, &usage, noon()),
-        Err(CostError::InvalidPrice { .. })
-    ));
+    assert!(matches!(price_request(&negative, None, &usage, noon()), Err(CostError::InvalidPrice { .. })));
     let negative_tier = [tier(Component::Input, -1, dec!(0.1), TierScope::Excess)];
-    assert!(matches!(
-        price_request(&negative_tier, None, &usage, noon()),
-        Err(CostError::InvalidPrice { .. })
-    ));
+    assert!(matches!(price_request(&negative_tier, None, &usage, noon()), Err(CostError::InvalidPrice { .. })));
 }
 
 // ---------------------------------------------------------------- variable prices
@@ -697,62 +507,35 @@ fn invalid_price_lists_are_errors() {
 fn variable_prices_are_errors_never_zero() {
     let offers = catalog_offers();
     let auto = listing(&offers, "openrouter/auto").expect("the listing is in the catalog");
-    let usage = Usage {
-        input: 100,
-        output: 10,
-        ..Usage::default()
-    };
+    let usage = Usage { input: 100, output: 10, ..Usage::default() };
     assert_eq!(
         price_request(&auto.prices, auto.discount, &usage, noon()).expect_err("refused"),
-        CostError::Variable {
-            component: Component::Input
-        }
+        CostError::Variable { component: Component::Input }
     );
     // Nothing to bill at the variable price: nothing to refuse.
-    let cost = price_request(&auto.prices, auto.discount, &Usage::default(), noon())
-        .expect("the request prices");
+    let cost = price_request(&auto.prices, auto.discount, &Usage::default(), noon()).expect("the request prices");
     assert_eq!(cost.total, Decimal::ZERO);
     // A fallback onto a variable price is still variable.
     let prices = [
-        Price {
-            key: PriceKey::base(Component::Output),
-            value: PriceValue::Variable,
-            scope: TierScope::WholeRequest,
-        },
+        Price { key: PriceKey::base(Component::Output), value: PriceValue::Variable, scope: TierScope::WholeRequest },
         price(Component::Input, dec!(0.000001)),
     ];
-    let usage = Usage {
-        reasoning: 5,
-        ..Usage::default()
-    };
+    let usage = Usage { reasoning: 5, ..Usage::default() };
     assert_eq!(
         price_request(&prices, None, &usage, noon()).expect_err("refused"),
-        CostError::Variable {
-            component: Component::Output
-        }
+        CostError::Variable { component: Component::Output }
     );
 }
 
 #[test]
 fn totals_are_exact_or_an_error() {
-    let prices = [
-        price(Component::Input, dec!(0.00000008333333333333334)),
-        price(Component::Output, Decimal::ZERO),
-    ];
-    let usage = Usage {
-        input: 3,
-        ..Usage::default()
-    };
+    let prices = [price(Component::Input, dec!(0.00000008333333333333334)), price(Component::Output, Decimal::ZERO)];
+    let usage = Usage { input: 3, ..Usage::default() };
     let cost = price_request(&prices, Some(dec!(0.1)), &usage, noon()).expect("the request prices");
     assert_eq!(cost.total, dec!(0.000000225000000000000018));
-    let prices = [
-        price(Component::Input, dec!(0.0000000000000000000000000013)),
-        price(Component::Output, Decimal::ZERO),
-    ];
-    assert!(matches!(
-        price_request(&prices, Some(dec!(0.3)), &usage, noon()),
-        Err(CostError::Overflow(_))
-    ));
+    let prices =
+        [price(Component::Input, dec!(0.0000000000000000000000000013)), price(Component::Output, Decimal::ZERO)];
+    assert!(matches!(price_request(&prices, Some(dec!(0.3)), &usage, noon()), Err(CostError::Overflow(_))));
 }
 
 // ---------------------------------------------------------------- properties
@@ -790,11 +573,7 @@ fn prices() -> impl Strategy<Value = Vec<Price>> {
     let optional = proptest::collection::vec(proptest::option::of(usd()), 12);
     let tiers = proptest::collection::vec(
         (
-            prop::sample::select(vec![
-                Component::Input,
-                Component::Output,
-                Component::CacheRead,
-            ]),
+            prop::sample::select(vec![Component::Input, Component::Output, Component::CacheRead]),
             1i64..400_000,
             usd(),
             scope(),
@@ -802,23 +581,15 @@ fn prices() -> impl Strategy<Value = Vec<Price>> {
         0..4,
     );
     (usd(), usd(), optional, tiers).prop_map(|(input, output, optional, tiers)| {
-        let mut out = vec![
-            price(Component::Input, input),
-            price(Component::Output, output),
-        ];
-        let others = Component::ALL
-            .into_iter()
-            .filter(|c| !matches!(c, Component::Input | Component::Output));
+        let mut out = vec![price(Component::Input, input), price(Component::Output, output)];
+        let others = Component::ALL.into_iter().filter(|c| !matches!(c, Component::Input | Component::Output));
         for (c, p) in others.zip(optional) {
             if let Some(p) = p {
                 out.push(price(c, p));
             }
         }
         for (c, min, p, s) in tiers {
-            if !out
-                .iter()
-                .any(|x| x.key.component == c && x.key.min_prompt_tokens == min)
-            {
+            if !out.iter().any(|x| x.key.component == c && x.key.min_prompt_tokens == min) {
                 out.push(tier(c, min, p, s));
             }
         }
@@ -827,28 +598,16 @@ fn prices() -> impl Strategy<Value = Vec<Price>> {
 }
 
 fn usage() -> impl Strategy<Value = Usage> {
-    (
-        proptest::collection::vec(0u64..300_000, 10),
-        proptest::collection::vec(0u64..4, 4),
-    )
-        .prop_map(|(tokens, items)| {
-            let mut u = Usage::default();
-            for (b, n) in Bucket::ALL
-                .into_iter()
-                .filter(|b| !b.is_per_item())
-                .zip(tokens)
-            {
-                *bucket_mut(&mut u, b) = n;
-            }
-            for (b, n) in Bucket::ALL
-                .into_iter()
-                .filter(|b| b.is_per_item())
-                .zip(items)
-            {
-                *bucket_mut(&mut u, b) = n;
-            }
-            u
-        })
+    (proptest::collection::vec(0u64..300_000, 10), proptest::collection::vec(0u64..4, 4)).prop_map(|(tokens, items)| {
+        let mut u = Usage::default();
+        for (b, n) in Bucket::ALL.into_iter().filter(|b| !b.is_per_item()).zip(tokens) {
+            *bucket_mut(&mut u, b) = n;
+        }
+        for (b, n) in Bucket::ALL.into_iter().filter(|b| b.is_per_item()).zip(items) {
+            *bucket_mut(&mut u, b) = n;
+        }
+        u
+    })
 }
 
 /// A share of what is `left` (so that details always fit in their total), taken from it.

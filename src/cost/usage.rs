@@ -175,10 +175,7 @@ impl Bucket {
 
     /// Whether the bucket counts items (images, searches, requests) rather than tokens.
     pub fn is_per_item(self) -> bool {
-        matches!(
-            self,
-            Bucket::ImagesIn | Bucket::ImagesOut | Bucket::WebSearches | Bucket::Requests
-        )
+        matches!(self, Bucket::ImagesIn | Bucket::ImagesOut | Bucket::WebSearches | Bucket::Requests)
     }
 
     /// Whether the bucket's tokens are prompt tokens (they count toward the tier threshold).
@@ -226,32 +223,26 @@ impl UsageShape {
     /// Which shape `value` is (a usage object, or a response body holding `usage` /
     /// `usageMetadata`), and the usage object itself.
     pub fn detect(value: &Value) -> Result<(UsageShape, &Value), CostError> {
-        let map = value.as_object().ok_or_else(|| {
-            CostError::UnknownShape(format!("expected a JSON object, got {value}"))
-        })?;
+        let map =
+            value.as_object().ok_or_else(|| CostError::UnknownShape(format!("expected a JSON object, got {value}")))?;
         if let Some(shape) = Self::of_usage(map)? {
             return Ok((shape, value));
         }
         let wrapped = match (map.get("usage"), map.get("usageMetadata")) {
             (Some(_), Some(_)) => {
-                return Err(CostError::UnknownShape(
-                    "both `usage` and `usageMetadata` are present".into(),
-                ));
+                return Err(CostError::UnknownShape("both `usage` and `usageMetadata` are present".into()));
             }
             (Some(u), None) | (None, Some(u)) => u,
             (None, None) => return Err(CostError::UnknownShape(describe_keys(map))),
         };
-        let inner = wrapped.as_object().ok_or_else(|| {
-            CostError::UnknownShape(format!("`usage` is not an object: {wrapped}"))
-        })?;
-        let shape = Self::of_usage(inner)?.ok_or_else(|| {
-            CostError::UnknownShape(format!("in the response's usage: {}", describe_keys(inner)))
-        })?;
+        let inner = wrapped
+            .as_object()
+            .ok_or_else(|| CostError::UnknownShape(format!("`usage` is not an object: {wrapped}")))?;
+        let shape = Self::of_usage(inner)?
+            .ok_or_else(|| CostError::UnknownShape(format!("in the response's usage: {}", describe_keys(inner))))?;
         let from_gemini_key = map.contains_key("usageMetadata");
         if from_gemini_key != (shape == UsageShape::Gemini) {
-            return Err(CostError::UnknownShape(format!(
-                "{shape:?} usage under the wrong key"
-            )));
+            return Err(CostError::UnknownShape(format!("{shape:?} usage under the wrong key")));
         }
         Ok((shape, wrapped))
     }
@@ -280,29 +271,13 @@ impl UsageShape {
         }
         if chat {
             let openrouter = has(&["cost", "is_byok", "cost_details"])
-                || map
-                    .get("prompt_tokens_details")
-                    .and_then(|d| d.get("cache_write_tokens"))
-                    .is_some();
-            return Ok(Some(if openrouter {
-                UsageShape::OpenRouter
-            } else {
-                UsageShape::OpenAiChat
-            }));
+                || map.get("prompt_tokens_details").and_then(|d| d.get("cache_write_tokens")).is_some();
+            return Ok(Some(if openrouter { UsageShape::OpenRouter } else { UsageShape::OpenAiChat }));
         }
         if io {
-            let anthropic = has(&[
-                "cache_creation_input_tokens",
-                "cache_read_input_tokens",
-                "cache_creation",
-                "server_tool_use",
-            ]);
-            let responses = has(&[
-                "input_tokens_details",
-                "output_tokens_details",
-                "total_tokens",
-                "cost",
-            ]);
+            let anthropic =
+                has(&["cache_creation_input_tokens", "cache_read_input_tokens", "cache_creation", "server_tool_use"]);
+            let responses = has(&["input_tokens_details", "output_tokens_details", "total_tokens", "cost"]);
             return match (anthropic, responses) {
                 (true, true) => Err(CostError::UnknownShape(format!(
                     "ambiguous: both Anthropic and Responses keys ({})",
@@ -337,15 +312,11 @@ impl Usage {
 
     /// Prompt and completion tokens together.
     pub fn total_tokens(&self) -> u64 {
-        self.prompt_tokens()
-            .saturating_add(self.completion_tokens())
+        self.prompt_tokens().saturating_add(self.completion_tokens())
     }
 
     fn sum_where(&self, keep: fn(Bucket) -> bool) -> u64 {
-        Bucket::ALL
-            .into_iter()
-            .filter(|b| keep(*b))
-            .fold(0u64, |acc, b| acc.saturating_add(self.quantity(b)))
+        Bucket::ALL.into_iter().filter(|b| keep(*b)).fold(0u64, |acc, b| acc.saturating_add(self.quantity(b)))
     }
 
     /// The quantity in one bucket.
@@ -401,22 +372,14 @@ impl Usage {
         Ok(Usage {
             input: remainder(
                 ("prompt_tokens", prompt),
-                &[
-                    ("cached_tokens", cached),
-                    ("cache_write_tokens", cache_write),
-                    ("audio_tokens", audio_in),
-                ],
+                &[("cached_tokens", cached), ("cache_write_tokens", cache_write), ("audio_tokens", audio_in)],
             )?,
             cache_read: cached,
             cache_write,
             audio_input: audio_in,
             output: remainder(
                 ("completion_tokens", completion),
-                &[
-                    ("reasoning_tokens", reasoning),
-                    ("audio_tokens", audio_out),
-                    ("image_tokens", image_out),
-                ],
+                &[("reasoning_tokens", reasoning), ("audio_tokens", audio_out), ("image_tokens", image_out)],
             )?,
             reasoning,
             audio_output: audio_out,
@@ -444,10 +407,7 @@ impl Usage {
         Ok(Usage {
             input: remainder(("input_tokens", input), &[("cached_tokens", cached)])?,
             cache_read: cached,
-            output: remainder(
-                ("output_tokens", output),
-                &[("reasoning_tokens", reasoning)],
-            )?,
+            output: remainder(("output_tokens", output), &[("reasoning_tokens", reasoning)])?,
             reasoning,
             reported_cost: u.cost("cost")?,
             ..Usage::default()
@@ -467,10 +427,7 @@ impl Usage {
         };
         let cache_write = remainder(
             ("cache_creation_input_tokens", writes),
-            &[
-                ("ephemeral_5m_input_tokens", split_5m),
-                ("ephemeral_1h_input_tokens", split_1h),
-            ],
+            &[("ephemeral_5m_input_tokens", split_5m), ("ephemeral_1h_input_tokens", split_1h)],
         )?
         .saturating_add(split_5m);
         Ok(Usage {
@@ -492,17 +449,12 @@ impl Usage {
         let prompt = u.count("promptTokenCount")?;
         let cached = u.count("cachedContentTokenCount")?;
         let tool_prompt = u.count("toolUsePromptTokenCount")?;
-        let input = remainder(
-            ("promptTokenCount", prompt),
-            &[("cachedContentTokenCount", cached)],
-        )?;
+        let input = remainder(("promptTokenCount", prompt), &[("cachedContentTokenCount", cached)])?;
         Ok(Usage {
-            input: input
-                .checked_add(tool_prompt)
-                .ok_or_else(|| CostError::InvalidField {
-                    field: "toolUsePromptTokenCount".into(),
-                    reason: "too large".into(),
-                })?,
+            input: input.checked_add(tool_prompt).ok_or_else(|| CostError::InvalidField {
+                field: "toolUsePromptTokenCount".into(),
+                reason: "too large".into(),
+            })?,
             cache_read: cached,
             output: u.count("candidatesTokenCount")?,
             reasoning: u.count("thoughtsTokenCount")?,
@@ -513,19 +465,13 @@ impl Usage {
 
 /// `total − Σ details`; details larger than their total are an error.
 fn remainder(total: (&str, u64), details: &[(&str, u64)]) -> Result<u64, CostError> {
-    let sum = details
-        .iter()
-        .try_fold(0u64, |acc, (_, n)| acc.checked_add(*n));
+    let sum = details.iter().try_fold(0u64, |acc, (_, n)| acc.checked_add(*n));
     match sum {
         Some(sum) if sum <= total.1 => Ok(total.1 - sum),
         _ => Err(CostError::DetailsExceedTotal {
             total: total.0.to_string(),
             value: total.1,
-            details: details
-                .iter()
-                .map(|(name, _)| *name)
-                .collect::<Vec<_>>()
-                .join(" + "),
+            details: details.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(" + "),
             sum: sum.unwrap_or(u64::MAX),
         }),
     }
@@ -537,14 +483,10 @@ struct Fields<'a>(&'a Map<String, Value>);
 impl<'a> Fields<'a> {
     /// The usage object, which must hold the `required` key.
     fn new(usage: &'a Value, required: &str) -> Result<Self, CostError> {
-        let map = usage.as_object().ok_or_else(|| {
-            CostError::UnknownShape(format!("usage is not a JSON object: {usage}"))
-        })?;
+        let map =
+            usage.as_object().ok_or_else(|| CostError::UnknownShape(format!("usage is not a JSON object: {usage}")))?;
         if !map.contains_key(required) {
-            return Err(CostError::UnknownShape(format!(
-                "no `{required}` ({})",
-                describe_keys(map)
-            )));
+            return Err(CostError::UnknownShape(format!("no `{required}` ({})", describe_keys(map))));
         }
         Ok(Fields(map))
     }
@@ -565,10 +507,7 @@ impl<'a> Fields<'a> {
         let Some(value) = self.get(path) else {
             return Ok(0);
         };
-        let invalid = |reason: String| CostError::InvalidField {
-            field: path.to_string(),
-            reason,
-        };
+        let invalid = |reason: String| CostError::InvalidField { field: path.to_string(), reason };
         match value {
             Value::Number(n) => n.as_u64().ok_or_else(|| {
                 if n.as_i64().is_some_and(|i| i < 0) {
@@ -614,10 +553,7 @@ impl<'a> Fields<'a> {
         let Some(value) = self.get(path) else {
             return Ok(None);
         };
-        let invalid = |reason: String| CostError::InvalidField {
-            field: path.to_string(),
-            reason,
-        };
+        let invalid = |reason: String| CostError::InvalidField { field: path.to_string(), reason };
         let text = match value {
             // serde_json prints the shortest text that reads back as the same number, i.e. the
             // number as it was written (`5e-06` prints as `5e-6`).
@@ -643,8 +579,7 @@ mod tests {
 
     fn fixture(name: &str) -> Value {
         let path = format!("{}/fixtures/openrouter/{name}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(path).expect("the fixture exists"))
-            .expect("the fixture exists")
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the fixture exists")).expect("the fixture exists")
     }
 
     fn sample(model: &str) -> Value {
@@ -680,10 +615,7 @@ mod tests {
         assert_eq!(u.completion_tokens(), 15000);
         assert_eq!(u.total_tokens(), 20489);
         assert_eq!(u.reported_cost, Some(dec!(0.2412078)));
-        assert_eq!(
-            Usage::detect(&sample("moonshotai/kimi-k3")).expect("a known usage shape"),
-            u
-        );
+        assert_eq!(Usage::detect(&sample("moonshotai/kimi-k3")).expect("a known usage shape"), u);
     }
 
     #[test]
@@ -708,8 +640,7 @@ mod tests {
         let u = Usage::detect(&recorded("Text → Text")).expect("a known usage shape");
         assert_eq!(u.reported_cost, Some(dec!(0.00002415)));
         assert_eq!((u.input, u.output), (29, 33));
-        let u = Usage::from_openrouter(&json!({"prompt_tokens": 1, "cost": 5e-06}))
-            .expect("an OpenRouter usage");
+        let u = Usage::from_openrouter(&json!({"prompt_tokens": 1, "cost": 5e-06})).expect("an OpenRouter usage");
         assert_eq!(u.reported_cost, Some(dec!(0.000005)));
     }
 
@@ -731,10 +662,7 @@ mod tests {
             "completion_tokens_details": {"reasoning_tokens": 100, "audio_tokens": 50,
                 "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}
         });
-        assert_eq!(
-            UsageShape::detect(&usage).expect("a known usage shape").0,
-            UsageShape::OpenAiChat
-        );
+        assert_eq!(UsageShape::detect(&usage).expect("a known usage shape").0, UsageShape::OpenAiChat);
         let u = Usage::from_openai_chat(&usage).expect("an OpenAI chat usage");
         assert_eq!((u.input, u.cache_read, u.audio_input), (500, 200, 300));
         assert_eq!((u.output, u.reasoning, u.audio_output), (350, 100, 50));
@@ -756,10 +684,7 @@ mod tests {
             "output_tokens_details": {"reasoning_tokens": 640}, "total_tokens": 5900
         }))
         .expect("a Responses usage");
-        assert_eq!(
-            (u.input, u.cache_read, u.output, u.reasoning),
-            (904, 4096, 260, 640)
-        );
+        assert_eq!((u.input, u.cache_read, u.output, u.reasoning), (904, 4096, 260, 640));
     }
 
     #[test]
@@ -774,10 +699,7 @@ mod tests {
                 "server_tool_use": {"web_search_requests": 2}, "service_tier": "standard"
             }
         });
-        assert_eq!(
-            UsageShape::detect(&body).expect("a known usage shape").0,
-            UsageShape::Anthropic
-        );
+        assert_eq!(UsageShape::detect(&body).expect("a known usage shape").0, UsageShape::Anthropic);
         let u = Usage::detect(&body).expect("a known usage shape");
         assert_eq!((u.input, u.cache_read), (50, 12000));
         assert_eq!((u.cache_write, u.cache_write_1h), (1000, 2000));
@@ -808,10 +730,7 @@ mod tests {
                 "toolUsePromptTokenCount": 40, "totalTokenCount": 11540
             }
         });
-        assert_eq!(
-            UsageShape::detect(&body).expect("a known usage shape").0,
-            UsageShape::Gemini
-        );
+        assert_eq!(UsageShape::detect(&body).expect("a known usage shape").0, UsageShape::Gemini);
         let u = Usage::detect(&body).expect("a known usage shape");
         assert_eq!((u.input, u.cache_read), (2040, 8000));
         assert_eq!((u.output, u.reasoning), (300, 1200));
@@ -830,15 +749,9 @@ mod tests {
             json!({"usageMetadata": {"prompt_tokens": 1}}),
             json!({"input_tokens": 1, "cache_read_input_tokens": 1, "input_tokens_details": {}}),
         ] {
-            assert!(
-                matches!(Usage::detect(&v), Err(CostError::UnknownShape(_))),
-                "{v}"
-            );
+            assert!(matches!(Usage::detect(&v), Err(CostError::UnknownShape(_))), "{v}");
         }
-        assert!(matches!(
-            Usage::from_gemini(&json!({"prompt_tokens": 5})),
-            Err(CostError::UnknownShape(_))
-        ));
+        assert!(matches!(Usage::from_gemini(&json!({"prompt_tokens": 5})), Err(CostError::UnknownShape(_))));
     }
 
     #[test]
@@ -852,10 +765,7 @@ mod tests {
             json!({"prompt_tokens": 1, "cost": "free"}),
         ];
         for v in cases {
-            assert!(
-                matches!(Usage::detect(&v), Err(CostError::InvalidField { .. })),
-                "{v}"
-            );
+            assert!(matches!(Usage::detect(&v), Err(CostError::InvalidField { .. })), "{v}");
         }
         let too_many = json!({"prompt_tokens": 10, "prompt_tokens_details": {"cached_tokens": 11}});
         let err = Usage::detect(&too_many).expect_err("refused");
@@ -867,10 +777,7 @@ mod tests {
         );
         let too_many = json!({"prompt_tokens": 10, "completion_tokens": 5,
             "completion_tokens_details": {"reasoning_tokens": 4, "image_tokens": 2}});
-        assert!(matches!(
-            Usage::detect(&too_many),
-            Err(CostError::DetailsExceedTotal { .. })
-        ));
+        assert!(matches!(Usage::detect(&too_many), Err(CostError::DetailsExceedTotal { .. })));
     }
 
     #[test]
@@ -890,10 +797,7 @@ mod tests {
         assert_eq!(u.requests, 1);
         let v = serde_json::to_value(&u).expect("serialisable");
         assert_eq!(v["cache_write_1h"], 0);
-        assert_eq!(
-            serde_json::to_value(Bucket::CacheWrite1h).expect("serialisable"),
-            "cache_write_1h"
-        );
+        assert_eq!(serde_json::to_value(Bucket::CacheWrite1h).expect("serialisable"), "cache_write_1h");
         for b in Bucket::ALL {
             assert_eq!(serde_json::to_value(b).expect("serialisable"), b.as_str());
         }

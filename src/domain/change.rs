@@ -79,16 +79,10 @@ impl fmt::Display for ChangeKind {
 impl FromStr for ChangeKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ChangeKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = ChangeKind::ALL.iter().map(|k| k.as_str()).collect();
-                format!(
-                    "unknown change kind {s:?} (expected one of {})",
-                    names.join(", ")
-                )
-            })
+        ChangeKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            let names: Vec<_> = ChangeKind::ALL.iter().map(|k| k.as_str()).collect();
+            format!("unknown change kind {s:?} (expected one of {})", names.join(", "))
+        })
     }
 }
 
@@ -133,11 +127,7 @@ impl ChangeEvent {
 
     /// One line for humans: `price_changed openai/gpt-4o input 0.0000025 → 0.000003 (+20%)`.
     pub fn describe(&self) -> String {
-        let mut s = format!(
-            "{:<18} {}",
-            self.kind.as_str(),
-            self.subject.as_deref().unwrap_or(&self.model_id)
-        );
+        let mut s = format!("{:<18} {}", self.kind.as_str(), self.subject.as_deref().unwrap_or(&self.model_id));
         if let Some(pk) = &self.price_key {
             s.push(' ');
             s.push_str(pk);

@@ -14,9 +14,7 @@ pub enum ParseIdError {
 }
 
 /// Canonical model id (`author/slug`), without any variant suffix such as `:free`.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct ModelId(String);
 
@@ -68,19 +66,14 @@ pub fn listing_parts(listing_id: &str) -> (&str, Option<&str>) {
 /// Natural key of an offer: `source|seller|listing|served_by`.
 ///
 /// Stable across syncs and backends, so prices and events can refer to it directly.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct OfferKey(String);
 
 impl OfferKey {
     /// Build the key from its parts; `served_by` is empty for the seller's own listing.
     pub fn new(source: &str, seller: &str, listing_id: &str, served_by: Option<&str>) -> Self {
-        Self(format!(
-            "{source}|{seller}|{listing_id}|{}",
-            served_by.unwrap_or("")
-        ))
+        Self(format!("{source}|{seller}|{listing_id}|{}", served_by.unwrap_or("")))
     }
 
     /// Wrap a key read back from the store.
@@ -106,19 +99,10 @@ mod tests {
 
     #[test]
     fn splits_variants_only_after_the_last_slash() {
-        assert_eq!(
-            listing_parts("openai/gpt-oss-20b:free"),
-            ("openai/gpt-oss-20b", Some("free"))
-        );
-        assert_eq!(
-            listing_parts("fish-audio/s2.1-pro-free:free"),
-            ("fish-audio/s2.1-pro-free", Some("free"))
-        );
+        assert_eq!(listing_parts("openai/gpt-oss-20b:free"), ("openai/gpt-oss-20b", Some("free")));
+        assert_eq!(listing_parts("fish-audio/s2.1-pro-free:free"), ("fish-audio/s2.1-pro-free", Some("free")));
         assert_eq!(listing_parts("openai/gpt-4o"), ("openai/gpt-4o", None));
-        assert_eq!(
-            listing_parts("odd:author/model"),
-            ("odd:author/model", None)
-        );
+        assert_eq!(listing_parts("odd:author/model"), ("odd:author/model", None));
         assert_eq!(listing_parts("trailing/colon:"), ("trailing/colon:", None));
     }
 
@@ -126,9 +110,6 @@ mod tests {
     fn rejects_empty_and_whitespace_ids() {
         assert_eq!(ModelId::parse(""), Err(ParseIdError::Empty));
         assert!(ModelId::parse("a b").is_err());
-        assert_eq!(
-            ModelId::parse("openai/gpt-4o").map(|m| m.author().map(str::to_string)),
-            Ok(Some("openai".into()))
-        );
+        assert_eq!(ModelId::parse("openai/gpt-4o").map(|m| m.author().map(str::to_string)), Ok(Some("openai".into())));
     }
 }

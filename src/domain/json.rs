@@ -98,14 +98,7 @@ mod tests {
         let b = JsonText::from_value(&json!({"a": "é\"q", "b": [1, {"x": 1, "y": 2}]}));
         assert_eq!(a, b);
         assert_eq!(a.as_str(), r#"{"a":"é\"q","b":[1,{"x":1,"y":2}]}"#);
-        assert_eq!(
-            a.to_value(),
-            json!({"a": "é\"q", "b": [1, {"x": 1, "y": 2}]})
-        );
-        assert_eq!(
-            serde_json::to_string(&a).expect("serialises"),
-            a.as_str(),
-            "embedded as JSON"
-        );
+        assert_eq!(a.to_value(), json!({"a": "é\"q", "b": [1, {"x": 1, "y": 2}]}));
+        assert_eq!(serde_json::to_string(&a).expect("serialises"), a.as_str(), "embedded as JSON");
     }
 }

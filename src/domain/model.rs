@@ -62,11 +62,7 @@ impl Model {
 
     /// The capabilities whose change is reported as an event: parameters, modalities, reasoning.
     pub fn capabilities(&self) -> BTreeSet<String> {
-        let mut caps: BTreeSet<String> = self
-            .supported_parameters
-            .iter()
-            .map(|p| format!("param:{p}"))
-            .collect();
+        let mut caps: BTreeSet<String> = self.supported_parameters.iter().map(|p| format!("param:{p}")).collect();
         caps.extend(self.input_modalities.iter().map(|m| format!("input:{m}")));
         caps.extend(self.output_modalities.iter().map(|m| format!("output:{m}")));
         if self.supports_reasoning() {
@@ -133,16 +129,12 @@ pub struct Offer {
 impl Offer {
     /// Whether every price of this offer is zero (and none is variable).
     pub fn all_prices_zero(&self) -> bool {
-        self.prices
-            .iter()
-            .all(|p| p.value.fixed().is_some_and(|d| d.is_zero()))
+        self.prices.iter().all(|p| p.value.fixed().is_some_and(|d| d.is_zero()))
     }
 
     /// Whether any price of this offer is variable.
     pub fn has_variable_price(&self) -> bool {
-        self.prices
-            .iter()
-            .any(|p| matches!(p.value, super::PriceValue::Variable))
+        self.prices.iter().any(|p| matches!(p.value, super::PriceValue::Variable))
     }
 }
 

@@ -18,10 +18,7 @@ pub fn same_price(a: Decimal, b: Decimal) -> bool {
     if a == b {
         return true;
     }
-    match (
-        a.round_sf(PRICE_SIGNIFICANT_DIGITS),
-        b.round_sf(PRICE_SIGNIFICANT_DIGITS),
-    ) {
+    match (a.round_sf(PRICE_SIGNIFICANT_DIGITS), b.round_sf(PRICE_SIGNIFICANT_DIGITS)) {
         (Some(x), Some(y)) => x == y,
         _ => false,
     }
@@ -29,10 +26,7 @@ pub fn same_price(a: Decimal, b: Decimal) -> bool {
 
 /// A per-token price expressed per million tokens, exactly, without trailing zeros.
 pub fn per_million(per_token: Decimal) -> Decimal {
-    per_token
-        .checked_mul(Decimal::from(1_000_000))
-        .unwrap_or(Decimal::MAX)
-        .normalize()
+    per_token.checked_mul(Decimal::from(1_000_000)).unwrap_or(Decimal::MAX).normalize()
 }
 
 /// Percent change from `old` to `new`, rounded to 2 decimal places; `None` from zero.
@@ -40,9 +34,7 @@ pub fn percent_change(old: Decimal, new: Decimal) -> Option<Decimal> {
     if old.is_zero() {
         return None;
     }
-    let pct = (new - old)
-        .checked_div(old)?
-        .checked_mul(Decimal::ONE_HUNDRED)?;
+    let pct = (new - old).checked_div(old)?.checked_mul(Decimal::ONE_HUNDRED)?;
     Some(pct.round_dp(2).normalize())
 }
 
@@ -53,10 +45,7 @@ mod tests {
 
     #[test]
     fn rounding_noise_is_the_same_price() {
-        assert!(same_price(
-            dec!(0.00000008333333333333334),
-            dec!(0.0000000833333333333333)
-        ));
+        assert!(same_price(dec!(0.00000008333333333333334), dec!(0.0000000833333333333333)));
         assert!(same_price(dec!(0.0000005), dec!(0.00000050)));
     }
 
@@ -69,10 +58,7 @@ mod tests {
 
     #[test]
     fn per_million_is_exact() {
-        assert_eq!(
-            per_million(dec!(0.00000008333333333333334)).to_string(),
-            "0.08333333333333334"
-        );
+        assert_eq!(per_million(dec!(0.00000008333333333333334)).to_string(), "0.08333333333333334");
         assert_eq!(per_million(dec!(0.000003)).to_string(), "3");
     }
 

@@ -117,16 +117,10 @@ impl fmt::Display for Component {
 impl FromStr for Component {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Component::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Component::ALL.iter().map(|c| c.as_str()).collect();
-                format!(
-                    "unknown price component {s:?} (expected one of {})",
-                    names.join(", ")
-                )
-            })
+        Component::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| {
+            let names: Vec<_> = Component::ALL.iter().map(|c| c.as_str()).collect();
+            format!("unknown price component {s:?} (expected one of {})", names.join(", "))
+        })
     }
 }
 
@@ -164,11 +158,7 @@ impl TierScope {
 
     /// Parse the stored name.
     pub fn from_stored(s: &str) -> Self {
-        if s == "excess" {
-            TierScope::Excess
-        } else {
-            TierScope::WholeRequest
-        }
+        if s == "excess" { TierScope::Excess } else { TierScope::WholeRequest }
     }
 }
 
@@ -189,11 +179,7 @@ pub struct PriceKey {
 impl PriceKey {
     /// The unconditional base price of a component.
     pub fn base(component: Component) -> Self {
-        Self {
-            component,
-            min_prompt_tokens: 0,
-            condition: String::new(),
-        }
+        Self { component, min_prompt_tokens: 0, condition: String::new() }
     }
 
     /// A short label for display: `input`, `input ≥128000`, `input [utc:1000-0100]`.

@@ -13,15 +13,10 @@ pub fn parse_time(raw: &str) -> Result<UnixMs, String> {
         return Ok(ts.as_millisecond());
     }
     if let Ok(date) = raw.parse::<jiff::civil::Date>() {
-        return date
-            .to_zoned(TimeZone::UTC)
-            .map(|z| z.timestamp().as_millisecond())
-            .map_err(|e| e.to_string());
+        return date.to_zoned(TimeZone::UTC).map(|z| z.timestamp().as_millisecond()).map_err(|e| e.to_string());
     }
     if let Ok(secs) = raw.parse::<i64>() {
-        return secs
-            .checked_mul(1000)
-            .ok_or_else(|| format!("time {raw:?} is out of range"));
+        return secs.checked_mul(1000).ok_or_else(|| format!("time {raw:?} is out of range"));
     }
     Err(format!(
         "cannot read {raw:?} as a time: use RFC 3339 (2026-08-01T12:00:00Z), a date (2026-08-01) or unix seconds"
@@ -32,13 +27,8 @@ pub fn parse_time(raw: &str) -> Result<UnixMs, String> {
 pub fn parse_since(raw: &str, now: UnixMs) -> Result<UnixMs, String> {
     let trimmed = raw.trim();
     if let Some(span) = parse_ago(trimmed) {
-        let now_zoned = Timestamp::from_millisecond(now)
-            .map_err(|e| e.to_string())?
-            .to_zoned(TimeZone::UTC);
-        return now_zoned
-            .checked_sub(span)
-            .map(|z: Zoned| z.timestamp().as_millisecond())
-            .map_err(|e| e.to_string());
+        let now_zoned = Timestamp::from_millisecond(now).map_err(|e| e.to_string())?.to_zoned(TimeZone::UTC);
+        return now_zoned.checked_sub(span).map(|z: Zoned| z.timestamp().as_millisecond()).map_err(|e| e.to_string());
     }
     parse_time(trimmed)
 }

@@ -5,9 +5,7 @@ use crate::config::Secret;
 use backon::BackoffBuilder;
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{
-    ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
-};
+use reqwest::header::{ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER};
 use std::time::Duration;
 
 /// How hard to try before giving up on a request.
@@ -126,19 +124,11 @@ impl HttpClient {
             .default_headers(headers)
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
-        Ok(Self {
-            client,
-            policy,
-            api_key,
-        })
+        Ok(Self { client, policy, api_key })
     }
 
     /// GET `url`, retrying 429, 5xx and timeouts; with `validators`, a 304 is [`Fetched::NotModified`].
-    pub async fn get(
-        &self,
-        url: &str,
-        validators: Option<&Validators>,
-    ) -> Result<Fetched, FetchError> {
+    pub async fn get(&self, url: &str, validators: Option<&Validators>) -> Result<Fetched, FetchError> {
         let mut delays = backon::ExponentialBuilder::default()
             .with_min_delay(self.policy.min_delay)
             .with_max_delay(self.policy.max_delay)
@@ -169,12 +159,7 @@ impl HttpClient {
                     }
                 }
             };
-            tracing::warn!(
-                url,
-                attempt = attempts,
-                wait_ms = wait.as_millis() as u64,
-                "retrying upstream request"
-            );
+            tracing::warn!(url, attempt = attempts, wait_ms = wait.as_millis() as u64, "retrying upstream request");
             tokio::time::sleep(wait).await;
         }
     }
@@ -228,19 +213,14 @@ impl HttpClient {
 
 enum Attempt {
     Done(Fetched),
-    Retry {
-        error: FetchError,
-        retry_after: Option<Duration>,
-    },
+    Retry { error: FetchError, retry_after: Option<Duration> },
     Fatal(FetchError),
 }
 
 impl FetchError {
     fn with_attempts(mut self, n: usize) -> Self {
         match &mut self {
-            FetchError::Status { attempts, .. } | FetchError::Transport { attempts, .. } => {
-                *attempts = n
-            }
+            FetchError::Status { attempts, .. } | FetchError::Transport { attempts, .. } => *attempts = n,
             FetchError::Unreachable { .. } | FetchError::Client(_) => {}
         }
         self
@@ -258,24 +238,10 @@ fn transport_failure(url: &str, e: &reqwest::Error) -> Attempt {
     // Connection failures are not retried: the network is down, and the caller may fall
     // back to the bundled snapshot at once. Timeouts and broken bodies are transient.
     if e.is_connect() {
-        return Attempt::Fatal(FetchError::Unreachable {
-            url: url.to_string(),
-            reason: error_chain(e),
-        });
+        return Attempt::Fatal(FetchError::Unreachable { url: url.to_string(), reason: error_chain(e) });
     }
-    let reason = if e.is_timeout() {
-        "timed out".to_string()
-    } else {
-        error_chain(e)
-    };
-    Attempt::Retry {
-        error: FetchError::Transport {
-            url: url.to_string(),
-            reason,
-            attempts: 1,
-        },
-        retry_after: None,
-    }
+    let reason = if e.is_timeout() { "timed out".to_string() } else { error_chain(e) };
+    Attempt::Retry { error: FetchError::Transport { url: url.to_string(), reason, attempts: 1 }, retry_after: None }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -320,10 +286,7 @@ mod tests {
 
     #[test]
     fn retry_after_accepts_seconds_and_dates() {
-        assert_eq!(
-            parse_retry_after(&HeaderValue::from_static("3")),
-            Some(Duration::from_secs(3))
-        );
+        assert_eq!(parse_retry_after(&HeaderValue::from_static("3")), Some(Duration::from_secs(3)));
         let past = HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT");
         assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
         assert_eq!(parse_retry_after(&HeaderValue::from_static("soon")), None);

@@ -8,8 +8,8 @@
 //! - ids may carry a variant (`:free`, `:batch`, `:thinking`) and `~…-latest` ids are moving aliases.
 
 use crate::domain::{
-    Alias, AliasKind, Catalog, Component, JsonText, Model, ModelId, Offer, OfferHealth, OfferKey,
-    Price, PriceKey, PriceValue, TierScope, listing_parts,
+    Alias, AliasKind, Catalog, Component, JsonText, Model, ModelId, Offer, OfferHealth, OfferKey, Price, PriceKey,
+    PriceValue, TierScope, listing_parts,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -38,11 +38,7 @@ pub enum ParseError {
 }
 
 fn field_error(model: &str, field: impl Into<String>, reason: impl Into<String>) -> ParseError {
-    ParseError::Field {
-        model: model.to_string(),
-        field: field.into(),
-        reason: reason.into(),
-    }
+    ParseError::Field { model: model.to_string(), field: field.into(), reason: reason.into() }
 }
 
 /// One model as `GET /models` lists it.
@@ -108,11 +104,10 @@ struct Envelope {
 pub fn parse_models(body: &[u8]) -> Result<Vec<WireModel>, ParseError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     match first {
-        Some(b'[') => serde_json::from_slice::<Vec<WireModel>>(body)
-            .map_err(|e| ParseError::Json(e.to_string())),
-        Some(b'{') => serde_json::from_slice::<Envelope>(body)
-            .map(|e| e.data)
-            .map_err(|e| ParseError::Json(e.to_string())),
+        Some(b'[') => serde_json::from_slice::<Vec<WireModel>>(body).map_err(|e| ParseError::Json(e.to_string())),
+        Some(b'{') => {
+            serde_json::from_slice::<Envelope>(body).map(|e| e.data).map_err(|e| ParseError::Json(e.to_string()))
+        }
         Some(_) => Err(ParseError::Json("expected a JSON object or array".into())),
         None => Err(ParseError::Json("empty body".into())),
     }
@@ -166,9 +161,7 @@ pub fn parse_endpoints(body: &[u8]) -> Result<Vec<WireEndpoint>, ParseError> {
 fn lenient_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     let v = Option::<Value>::deserialize(d)?;
     Ok(match v {
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
         Some(Value::String(s)) => s.parse().ok(),
         _ => None,
     })
@@ -254,42 +247,26 @@ fn parse_pricing(model: &str, pricing: &Map<String, Value>) -> Result<ParsedPric
     for (c, value) in base {
         let required = matches!(c, Component::Input | Component::Output);
         if required || value != PriceValue::Fixed(Decimal::ZERO) {
-            out.prices.push(Price {
-                key: PriceKey::base(c),
-                value,
-                scope: TierScope::WholeRequest,
-            });
+            out.prices.push(Price { key: PriceKey::base(c), value, scope: TierScope::WholeRequest });
         }
     }
     if let Some(d) = pricing.get("discount").filter(|v| !v.is_null()) {
         let d = parse_decimal(d).map_err(|r| field_error(model, "pricing.discount", r))?;
         if d.is_sign_negative() || d > Decimal::ONE {
-            return Err(field_error(
-                model,
-                "pricing.discount",
-                format!("{d} is not a fraction between 0 and 1"),
-            ));
+            return Err(field_error(model, "pricing.discount", format!("{d} is not a fraction between 0 and 1")));
         }
         out.discount = Some(d);
     }
     if let Some(overrides) = pricing.get("overrides").filter(|v| !v.is_null()) {
-        let list = overrides
-            .as_array()
-            .ok_or_else(|| field_error(model, "pricing.overrides", "expected an array"))?;
+        let list = overrides.as_array().ok_or_else(|| field_error(model, "pricing.overrides", "expected an array"))?;
         let mut seen: BTreeSet<PriceKey> = out.prices.iter().map(|p| p.key.clone()).collect();
         for (i, tier) in list.iter().enumerate() {
             let field = format!("pricing.overrides[{i}]");
-            let tier = tier
-                .as_object()
-                .ok_or_else(|| field_error(model, &field, "expected an object"))?;
+            let tier = tier.as_object().ok_or_else(|| field_error(model, &field, "expected an object"))?;
             let min_prompt_tokens = match tier.get("min_prompt_tokens") {
                 None | Some(Value::Null) => 0,
                 Some(v) => v.as_i64().filter(|n| *n >= 0).ok_or_else(|| {
-                    field_error(
-                        model,
-                        format!("{field}.min_prompt_tokens"),
-                        "expected a non-negative integer",
-                    )
+                    field_error(model, format!("{field}.min_prompt_tokens"), "expected a non-negative integer")
                 })?,
             };
             let condition = match (tier.get("utc_start"), tier.get("utc_end")) {
@@ -298,57 +275,32 @@ fn parse_pricing(model: &str, pricing: &Map<String, Value>) -> Result<ParsedPric
                     match (s, e) {
                         (Some(s), Some(e)) => format!("utc:{s:04}-{e:04}"),
                         _ => {
-                            return Err(field_error(
-                                model,
-                                &field,
-                                "utc_start/utc_end must be HHMM times",
-                            ));
+                            return Err(field_error(model, &field, "utc_start/utc_end must be HHMM times"));
                         }
                     }
                 }
                 (None, None) => String::new(),
                 _ => {
-                    return Err(field_error(
-                        model,
-                        &field,
-                        "utc_start and utc_end come together",
-                    ));
+                    return Err(field_error(model, &field, "utc_start and utc_end come together"));
                 }
             };
             if min_prompt_tokens == 0 && condition.is_empty() {
-                return Err(field_error(
-                    model,
-                    &field,
-                    "an override needs min_prompt_tokens or a UTC window",
-                ));
+                return Err(field_error(model, &field, "an override needs min_prompt_tokens or a UTC window"));
             }
             for (key, value) in tier {
                 if matches!(key.as_str(), "min_prompt_tokens" | "utc_start" | "utc_end") {
                     continue;
                 }
                 let Some(component) = component_of(key) else {
-                    out.unknown
-                        .insert(format!("overrides[{i}].{key}"), value.clone());
+                    out.unknown.insert(format!("overrides[{i}].{key}"), value.clone());
                     continue;
                 };
-                let pk = PriceKey {
-                    component,
-                    min_prompt_tokens,
-                    condition: condition.clone(),
-                };
+                let pk = PriceKey { component, min_prompt_tokens, condition: condition.clone() };
                 if !seen.insert(pk.clone()) {
-                    return Err(field_error(
-                        model,
-                        &field,
-                        format!("{} is given twice", pk.label()),
-                    ));
+                    return Err(field_error(model, &field, format!("{} is given twice", pk.label())));
                 }
                 let value = price_value(model, &format!("{field}.{key}"), value)?;
-                out.prices.push(Price {
-                    key: pk,
-                    value,
-                    scope: TierScope::WholeRequest,
-                });
+                out.prices.push(Price { key: pk, value, scope: TierScope::WholeRequest });
             }
         }
     }
@@ -358,10 +310,7 @@ fn parse_pricing(model: &str, pricing: &Map<String, Value>) -> Result<ParsedPric
 /// `utc_start`/`utc_end` are HHMM integers (`100` is 01:00).
 fn hhmm(v: &Value) -> Option<i64> {
     let n = v.as_i64()?;
-    (0..=2400)
-        .contains(&n)
-        .then_some(n)
-        .filter(|n| n % 100 < 60)
+    (0..=2400).contains(&n).then_some(n).filter(|n| n % 100 < 60)
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -392,16 +341,8 @@ fn to_model(w: &WireModel, id: ModelId) -> Model {
         max_completion_tokens: top.and_then(|t| t.max_completion_tokens),
         is_moderated: top.and_then(|t| t.is_moderated),
         modality: arch.as_ref().and_then(|a| a.modality.clone()),
-        input_modalities: sorted(
-            arch.as_ref()
-                .map(|a| a.input_modalities.clone())
-                .unwrap_or_default(),
-        ),
-        output_modalities: sorted(
-            arch.as_ref()
-                .map(|a| a.output_modalities.clone())
-                .unwrap_or_default(),
-        ),
+        input_modalities: sorted(arch.as_ref().map(|a| a.input_modalities.clone()).unwrap_or_default()),
+        output_modalities: sorted(arch.as_ref().map(|a| a.output_modalities.clone()).unwrap_or_default()),
         tokenizer: arch.as_ref().and_then(|a| a.tokenizer.clone()),
         instruct_type: arch.and_then(|a| a.instruct_type),
         supported_parameters: sorted(w.supported_parameters.clone().unwrap_or_default()),
@@ -417,9 +358,7 @@ fn to_model(w: &WireModel, id: ModelId) -> Model {
 
 /// Free-form JSON as canonical text; null and empty objects or arrays are absent.
 fn json_text(v: &Option<Value>) -> Option<JsonText> {
-    v.as_ref()
-        .filter(|v| !is_empty_json(v))
-        .map(JsonText::from_value)
+    v.as_ref().filter(|v| !is_empty_json(v)).map(JsonText::from_value)
 }
 
 fn is_empty_json(v: &Value) -> bool {
@@ -443,10 +382,7 @@ fn extra_json(entries: BTreeMap<String, Value>) -> Option<JsonText> {
 /// else from its first variant listing by id. A canonical slug that would mean two
 /// different models, or that is itself a listing id, is not made an alias (never a guess).
 pub fn to_catalog(models: &[WireModel]) -> Result<Catalog, ParseError> {
-    let mut catalog = Catalog {
-        source: SOURCE.into(),
-        ..Catalog::default()
-    };
+    let mut catalog = Catalog { source: SOURCE.into(), ..Catalog::default() };
     let mut chosen: BTreeMap<String, &WireModel> = BTreeMap::new();
     let mut listings: BTreeSet<&str> = BTreeSet::new();
     let mut moving: Vec<&WireModel> = Vec::new();
@@ -469,11 +405,8 @@ pub fn to_catalog(models: &[WireModel]) -> Result<Catalog, ParseError> {
         let model_id = parse_model_id(base)?;
         let pricing = parse_pricing(&w.id, &w.pricing)?;
         let top = w.top_provider.as_ref();
-        let mut extra = pricing
-            .unknown
-            .into_iter()
-            .map(|(k, v)| (format!("pricing.{k}"), v))
-            .collect::<BTreeMap<_, _>>();
+        let mut extra =
+            pricing.unknown.into_iter().map(|(k, v)| (format!("pricing.{k}"), v)).collect::<BTreeMap<_, _>>();
         if let Some(m) = top.and_then(|t| t.is_moderated) {
             extra.insert("is_moderated".into(), Value::Bool(m));
         }
@@ -534,10 +467,7 @@ pub fn to_catalog(models: &[WireModel]) -> Result<Catalog, ParseError> {
                 source: SOURCE.into(),
             });
         } else {
-            tracing::debug!(
-                slug,
-                "canonical slug is ambiguous or shadows a listing; not an alias"
-            );
+            tracing::debug!(slug, "canonical slug is ambiguous or shadows a listing; not an alias");
         }
     }
 
@@ -554,11 +484,8 @@ pub fn to_catalog(models: &[WireModel]) -> Result<Catalog, ParseError> {
             continue;
         };
         let base = listing_parts(&target.slug).0;
-        let resolved = if chosen.contains_key(base) {
-            Some(base.to_string())
-        } else {
-            slug_targets.get(&target.slug).cloned()
-        };
+        let resolved =
+            if chosen.contains_key(base) { Some(base.to_string()) } else { slug_targets.get(&target.slug).cloned() };
         match resolved {
             Some(model) => catalog.aliases.push(Alias {
                 alias: w.id.clone(),
@@ -567,11 +494,9 @@ pub fn to_catalog(models: &[WireModel]) -> Result<Catalog, ParseError> {
                 kind: AliasKind::Moving,
                 source: SOURCE.into(),
             }),
-            None => tracing::warn!(
-                id = w.id,
-                target = target.slug,
-                "moving alias points at an unlisted model; skipped"
-            ),
+            None => {
+                tracing::warn!(id = w.id, target = target.slug, "moving alias points at an unlisted model; skipped")
+            }
         }
     }
     catalog.aliases.sort_by(|a, b| a.alias.cmp(&b.alias));
@@ -579,50 +504,23 @@ pub fn to_catalog(models: &[WireModel]) -> Result<Catalog, ParseError> {
 }
 
 /// Turn the endpoints of one listing into endpoint offers of the same model.
-pub fn endpoint_offers(
-    listing_id: &str,
-    endpoints: &[WireEndpoint],
-) -> Result<Vec<Offer>, ParseError> {
+pub fn endpoint_offers(listing_id: &str, endpoints: &[WireEndpoint]) -> Result<Vec<Offer>, ParseError> {
     let (base, variant) = listing_parts(listing_id);
     let model_id = parse_model_id(base)?;
     let mut offers: Vec<Offer> = Vec::with_capacity(endpoints.len());
     let mut seen = BTreeSet::new();
     for (i, e) in endpoints.iter().enumerate() {
-        let tag = e
-            .tag
-            .clone()
-            .or_else(|| {
-                e.provider_name
-                    .as_ref()
-                    .map(|n| n.to_lowercase().replace(' ', "-"))
-            })
-            .ok_or_else(|| {
-                field_error(
-                    listing_id,
-                    format!("endpoints[{i}]"),
-                    "has neither tag nor provider_name",
-                )
-            })?;
+        let tag =
+            e.tag.clone().or_else(|| e.provider_name.as_ref().map(|n| n.to_lowercase().replace(' ', "-"))).ok_or_else(
+                || field_error(listing_id, format!("endpoints[{i}]"), "has neither tag nor provider_name"),
+            )?;
         if !seen.insert(tag.clone()) {
-            return Err(field_error(
-                listing_id,
-                format!("endpoints[{i}].tag"),
-                format!("{tag:?} is listed twice"),
-            ));
+            return Err(field_error(listing_id, format!("endpoints[{i}].tag"), format!("{tag:?} is listed twice")));
         }
         let pricing = parse_pricing(listing_id, &e.pricing)?;
-        let mut extra: BTreeMap<String, Value> = e
-            .rest
-            .clone()
-            .into_iter()
-            .filter(|(k, _)| k != "model_id" && k != "model_name")
-            .collect();
-        extra.extend(
-            pricing
-                .unknown
-                .into_iter()
-                .map(|(k, v)| (format!("pricing.{k}"), v)),
-        );
+        let mut extra: BTreeMap<String, Value> =
+            e.rest.clone().into_iter().filter(|(k, _)| k != "model_id" && k != "model_name").collect();
+        extra.extend(pricing.unknown.into_iter().map(|(k, v)| (format!("pricing.{k}"), v)));
         if let Some(name) = &e.name {
             extra.insert("endpoint_name".into(), Value::String(name.clone()));
         }
@@ -657,20 +555,13 @@ pub fn endpoint_offers(
 
 /// The endpoints URL of a listing.
 pub fn endpoints_url(base: &str, listing_id: &str) -> String {
-    format!(
-        "{}/models/{listing_id}/endpoints",
-        base.trim_end_matches('/')
-    )
+    format!("{}/models/{listing_id}/endpoints", base.trim_end_matches('/'))
 }
 
 /// The models URL, for text models only or for every output modality.
 pub fn models_url(base: &str, all_modalities: bool) -> String {
     let base = base.trim_end_matches('/');
-    if all_modalities {
-        format!("{base}/models?output_modalities=all")
-    } else {
-        format!("{base}/models")
-    }
+    if all_modalities { format!("{base}/models?output_modalities=all") } else { format!("{base}/models") }
 }
 
 #[cfg(test)]
@@ -698,10 +589,7 @@ mod tests {
             price(offer, &PriceKey::base(Component::Input)),
             Some(PriceValue::Fixed(dec!(0.00000008333333333333334)))
         );
-        assert_eq!(
-            price(offer, &PriceKey::base(Component::WebSearch)),
-            Some(PriceValue::Fixed(dec!(0.01)))
-        );
+        assert_eq!(price(offer, &PriceKey::base(Component::WebSearch)), Some(PriceValue::Fixed(dec!(0.01))));
         // "0" and absent are the same: neither is stored.
         assert_eq!(price(offer, &PriceKey::base(Component::Request)), None);
         assert_eq!(offer.prices.len(), 3);
@@ -711,10 +599,7 @@ mod tests {
     fn minus_one_is_variable_never_negative() {
         let m = wire(json!({"id":"openrouter/auto","pricing":{"prompt":"-1","completion":"-1"}}));
         let cat = to_catalog(&[m]).expect("parses");
-        assert_eq!(
-            price(&cat.offers[0], &PriceKey::base(Component::Input)),
-            Some(PriceValue::Variable)
-        );
+        assert_eq!(price(&cat.offers[0], &PriceKey::base(Component::Input)), Some(PriceValue::Variable));
         assert!(cat.offers[0].has_variable_price());
         let bad = wire(json!({"id":"a/b","pricing":{"prompt":"-2","completion":"0"}}));
         assert!(to_catalog(&[bad]).is_err());
@@ -724,36 +609,20 @@ mod tests {
     fn invalid_prices_name_the_model_and_field() {
         let m = wire(json!({"id":"a/b","pricing":{"prompt":"abc","completion":"0"}}));
         let err = to_catalog(&[m]).expect_err("rejects").to_string();
-        assert!(
-            err.contains("a/b") && err.contains("pricing.prompt") && err.contains("abc"),
-            "{err}"
-        );
+        assert!(err.contains("a/b") && err.contains("pricing.prompt") && err.contains("abc"), "{err}");
     }
 
     #[test]
     fn overrides_become_tiers_and_time_windows() {
-        let m = wire(
-            json!({"id":"a/b","pricing":{"prompt":"0.0000005","completion":"0.000003",
+        let m = wire(json!({"id":"a/b","pricing":{"prompt":"0.0000005","completion":"0.000003",
             "overrides":[{"min_prompt_tokens":128000,"prompt":"0.000001","completion":"0.000006"},
-                         {"utc_start":1000,"utc_end":100,"prompt":"0.00000066","completion":"0.00000198"}]}}),
-        );
+                         {"utc_start":1000,"utc_end":100,"prompt":"0.00000066","completion":"0.00000198"}]}}));
         let cat = to_catalog(&[m]).expect("parses");
         let offer = &cat.offers[0];
-        let tier = PriceKey {
-            component: Component::Output,
-            min_prompt_tokens: 128_000,
-            condition: String::new(),
-        };
+        let tier = PriceKey { component: Component::Output, min_prompt_tokens: 128_000, condition: String::new() };
         assert_eq!(price(offer, &tier), Some(PriceValue::Fixed(dec!(0.000006))));
-        let window = PriceKey {
-            component: Component::Input,
-            min_prompt_tokens: 0,
-            condition: "utc:1000-0100".into(),
-        };
-        assert_eq!(
-            price(offer, &window),
-            Some(PriceValue::Fixed(dec!(0.00000066)))
-        );
+        let window = PriceKey { component: Component::Input, min_prompt_tokens: 0, condition: "utc:1000-0100".into() };
+        assert_eq!(price(offer, &window), Some(PriceValue::Fixed(dec!(0.00000066))));
     }
 
     #[test]
@@ -773,11 +642,7 @@ mod tests {
         assert_eq!(cat.models.len(), 1);
         assert_eq!(cat.models[0].name, "M", "the plain listing names the model");
         assert_eq!(cat.offers.len(), 2, "moving ids are not offers");
-        let aliases: Vec<_> = cat
-            .aliases
-            .iter()
-            .map(|a| (a.alias.as_str(), a.kind))
-            .collect();
+        let aliases: Vec<_> = cat.aliases.iter().map(|a| (a.alias.as_str(), a.kind)).collect();
         assert_eq!(
             aliases,
             [
@@ -799,9 +664,7 @@ mod tests {
 
     #[test]
     fn endpoints_carry_provider_prices_and_health() {
-        let body = include_bytes!(
-            "../../fixtures/openrouter/endpoints_nex-agi_nex-n2.5-pro-free_2026-09-22.json"
-        );
+        let body = include_bytes!("../../fixtures/openrouter/endpoints_nex-agi_nex-n2.5-pro-free_2026-09-22.json");
         let eps = parse_endpoints(body).expect("real capture parses");
         let offers = endpoint_offers("nex-agi/nex-n2.5-pro:free", &eps).expect("maps");
         assert_eq!(offers.len(), 1);

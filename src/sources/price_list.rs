@@ -2,8 +2,7 @@
 //! entry per priced model as the list names it, before model identity is resolved.
 
 use crate::domain::{
-    Alias, AliasKind, Catalog, CatalogState, JsonText, Model, ModelId, Offer, OfferHealth,
-    OfferKey, Price,
+    Alias, AliasKind, Catalog, CatalogState, JsonText, Model, ModelId, Offer, OfferHealth, OfferKey, Price,
 };
 use crate::identity::{ModelIndex, Resolution, Rule, normalize, split_id};
 use serde::Serialize;
@@ -55,16 +54,9 @@ pub struct PriceListEntry {
 ///
 /// Known models are carried with their stored attributes, so a price list never
 /// rewrites what the source that described a model said about it.
-pub fn to_catalog(
-    source: &str,
-    entries: &[PriceListEntry],
-    state: &CatalogState,
-) -> (Catalog, Resolutions) {
+pub fn to_catalog(source: &str, entries: &[PriceListEntry], state: &CatalogState) -> (Catalog, Resolutions) {
     let mut index = ModelIndex::from_state(state);
-    let mut catalog = Catalog {
-        source: source.to_string(),
-        ..Catalog::default()
-    };
+    let mut catalog = Catalog { source: source.to_string(), ..Catalog::default() };
     let mut models: BTreeMap<String, Model> = BTreeMap::new();
     let mut offer_keys: HashSet<String> = HashSet::new();
     let mut alias_ids: HashSet<&str> = HashSet::new();
@@ -73,11 +65,7 @@ pub fn to_catalog(
     // (`openai/…`) before a reseller's copy (`azure/…`) resolves to it.
     let mut order: Vec<&PriceListEntry> = entries.iter().collect();
     order.sort_by(|a, b| {
-        (a.author_hint.is_none(), &a.provider, &a.native_id).cmp(&(
-            b.author_hint.is_none(),
-            &b.provider,
-            &b.native_id,
-        ))
+        (a.author_hint.is_none(), &a.provider, &a.native_id).cmp(&(b.author_hint.is_none(), &b.provider, &b.native_id))
     });
     for e in order {
         let key = OfferKey::new(source, &e.provider, &e.native_id, None);
@@ -85,7 +73,11 @@ pub fn to_catalog(
             stats.duplicates += 1;
             continue;
         }
-        let model_id = match index.resolve(&e.native_id, e.author_hint.as_deref()) {
+        // An offer keeps the model it was first resolved to: ids resolve the same way on
+        // every sync, whatever other sources have added to the catalog since.
+        let stored = state.offers.get(key.as_str()).map(|o| Resolution::Known(o.offer.model_id.clone(), Rule::Exact));
+        let resolution = stored.unwrap_or_else(|| index.resolve(&e.native_id, e.author_hint.as_deref()));
+        let model_id = match resolution {
             Resolution::Known(id, rule) => {
                 stats.count(rule);
                 id
@@ -143,10 +135,7 @@ pub fn to_catalog(
             supported_parameters: e.capabilities.clone(),
             discount: None,
             health: OfferHealth::default(),
-            extra: e
-                .mode
-                .as_ref()
-                .map(|m| JsonText::from_value(&serde_json::json!({ "mode": m }))),
+            extra: e.mode.as_ref().map(|m| JsonText::from_value(&serde_json::json!({ "mode": m }))),
             prices: e.prices.clone(),
         });
     }

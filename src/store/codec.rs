@@ -29,8 +29,7 @@ pub fn money(d: Decimal) -> String {
 
 /// Read exact decimal text back.
 pub fn from_money(column: &str, text: &str) -> StoreResult<Decimal> {
-    Decimal::from_str_exact(text)
-        .map_err(|e| StoreError::Corrupt(format!("{column}: {text:?}: {e}")))
+    Decimal::from_str_exact(text).map_err(|e| StoreError::Corrupt(format!("{column}: {text:?}: {e}")))
 }
 
 /// A price value as (amount, is_variable) columns.
@@ -46,8 +45,6 @@ pub fn price_value(amount: Option<String>, is_variable: bool) -> StoreResult<Pri
     match (amount, is_variable) {
         (_, true) => Ok(PriceValue::Variable),
         (Some(a), false) => Ok(PriceValue::Fixed(from_money("prices.amount", &a)?)),
-        (None, false) => Err(StoreError::Corrupt(
-            "prices.amount: fixed price without an amount".into(),
-        )),
+        (None, false) => Err(StoreError::Corrupt("prices.amount: fixed price without an amount".into())),
     }
 }

@@ -8,9 +8,7 @@ mod sqlite;
 
 pub use sqlite::SqliteStore;
 
-use crate::domain::{
-    CatalogState, ChangeEvent, ChangeKind, ChangeSet, Model, Offer, Price, SyncRun, UnixMs,
-};
+use crate::domain::{CatalogState, ChangeEvent, ChangeKind, ChangeSet, Model, Offer, Price, SyncRun, UnixMs};
 use async_trait::async_trait;
 
 /// Why a storage operation failed.
@@ -236,12 +234,10 @@ pub trait Store: Send + Sync {
     async fn catalog(&self, as_of: Option<UnixMs>) -> StoreResult<Vec<ModelRecord>>;
     /// The model id an id or alias means, if any.
     async fn resolve(&self, id: &str) -> StoreResult<Option<String>>;
+    /// Every price interval of every offer: (offer key, interval).
+    async fn price_intervals(&self) -> StoreResult<Vec<(String, PriceRecord)>>;
     /// Every price interval of a model's offers that was valid at or after `since`.
-    async fn price_history(
-        &self,
-        model_id: &str,
-        since: Option<UnixMs>,
-    ) -> StoreResult<Vec<PriceInterval>>;
+    async fn price_history(&self, model_id: &str, since: Option<UnixMs>) -> StoreResult<Vec<PriceInterval>>;
     /// Change events, newest first.
     async fn changes(&self, query: &ChangeQuery) -> StoreResult<Vec<StoredChange>>;
     /// Sync runs, newest first.

@@ -2,19 +2,17 @@
 
 use super::codec::{from_json, from_money, json, json_opt, money, price_columns, price_value};
 use super::{
-    ChangeQuery, FetchState, ModelRecord, NewRun, OfferRecord, PriceInterval, PriceRecord,
-    RunOutcome, Store, StoreError, StoreResult, StoreStatus, StoredChange,
+    ChangeQuery, FetchState, ModelRecord, NewRun, OfferRecord, PriceInterval, PriceRecord, RunOutcome, Store,
+    StoreError, StoreResult, StoreStatus, StoredChange,
 };
 use crate::domain::{
-    Alias, AliasKind, CatalogState, ChangeEvent, ChangeSet, Component, CurrentPrice, JsonText,
-    Model, ModelId, Offer, OfferHealth, OfferKey, Price, PriceKey, StoredAlias, StoredModel,
-    StoredOffer, SyncRun, TierScope, UnixMs,
+    Alias, AliasKind, CatalogState, ChangeEvent, ChangeSet, Component, CurrentPrice, JsonText, Model, ModelId, Offer,
+    OfferHealth, OfferKey, Price, PriceKey, StoredAlias, StoredModel, StoredOffer, SyncRun, TierScope, UnixMs,
 };
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::{BTreeMap, HashMap};
@@ -45,16 +43,11 @@ impl SqliteStore {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         if !in_memory {
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
             }
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(if in_memory { 1 } else { 4 })
-            .connect_with(opts)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(if in_memory { 1 } else { 4 }).connect_with(opts).await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
     }
@@ -82,44 +75,23 @@ fn model_from_row(r: &SqliteRow) -> StoreResult<(Model, bool, UnixMs, UnixMs)> {
         max_completion_tokens: r.try_get("max_completion_tokens")?,
         is_moderated: r.try_get("is_moderated")?,
         modality: r.try_get("modality")?,
-        input_modalities: from_json(
-            "models.input_modalities",
-            &r.try_get::<String, _>("input_modalities")?,
-        )?,
-        output_modalities: from_json(
-            "models.output_modalities",
-            &r.try_get::<String, _>("output_modalities")?,
-        )?,
+        input_modalities: from_json("models.input_modalities", &r.try_get::<String, _>("input_modalities")?)?,
+        output_modalities: from_json("models.output_modalities", &r.try_get::<String, _>("output_modalities")?)?,
         tokenizer: r.try_get("tokenizer")?,
         instruct_type: r.try_get("instruct_type")?,
         supported_parameters: from_json(
             "models.supported_parameters",
             &r.try_get::<String, _>("supported_parameters")?,
         )?,
-        default_parameters: r
-            .try_get::<Option<String>, _>("default_parameters")?
-            .map(JsonText::from_stored),
-        supported_voices: r
-            .try_get::<Option<String>, _>("supported_voices")?
-            .map(JsonText::from_stored),
-        per_request_limits: r
-            .try_get::<Option<String>, _>("per_request_limits")?
-            .map(JsonText::from_stored),
-        reasoning: r
-            .try_get::<Option<String>, _>("reasoning")?
-            .map(JsonText::from_stored),
-        benchmarks: r
-            .try_get::<Option<String>, _>("benchmarks")?
-            .map(JsonText::from_stored),
+        default_parameters: r.try_get::<Option<String>, _>("default_parameters")?.map(JsonText::from_stored),
+        supported_voices: r.try_get::<Option<String>, _>("supported_voices")?.map(JsonText::from_stored),
+        per_request_limits: r.try_get::<Option<String>, _>("per_request_limits")?.map(JsonText::from_stored),
+        reasoning: r.try_get::<Option<String>, _>("reasoning")?.map(JsonText::from_stored),
+        benchmarks: r.try_get::<Option<String>, _>("benchmarks")?.map(JsonText::from_stored),
         knowledge_cutoff: r.try_get("knowledge_cutoff")?,
         expiration_date: r.try_get("expiration_date")?,
     };
-    Ok((
-        model,
-        r.try_get("is_active")?,
-        r.try_get("first_seen")?,
-        r.try_get("last_seen")?,
-    ))
+    Ok((model, r.try_get("is_active")?, r.try_get("first_seen")?, r.try_get("last_seen")?))
 }
 
 fn offer_from_row(r: &SqliteRow) -> StoreResult<(Offer, bool, UnixMs, UnixMs)> {
@@ -143,26 +115,17 @@ fn offer_from_row(r: &SqliteRow) -> StoreResult<(Offer, bool, UnixMs, UnixMs)> {
             "offers.supported_parameters",
             &r.try_get::<String, _>("supported_parameters")?,
         )?,
-        discount: discount
-            .map(|d| from_money("offers.discount", &d))
-            .transpose()?,
+        discount: discount.map(|d| from_money("offers.discount", &d)).transpose()?,
         health: OfferHealth {
             status: r.try_get("status")?,
             uptime_5m: r.try_get("uptime_5m")?,
             uptime_30m: r.try_get("uptime_30m")?,
             uptime_1d: r.try_get("uptime_1d")?,
         },
-        extra: r
-            .try_get::<Option<String>, _>("extra")?
-            .map(JsonText::from_stored),
+        extra: r.try_get::<Option<String>, _>("extra")?.map(JsonText::from_stored),
         prices: Vec::new(),
     };
-    Ok((
-        offer,
-        r.try_get("is_active")?,
-        r.try_get("first_seen")?,
-        r.try_get("last_seen")?,
-    ))
+    Ok((offer, r.try_get("is_active")?, r.try_get("first_seen")?, r.try_get("last_seen")?))
 }
 
 /// A price row: (offer key, record).
@@ -178,11 +141,7 @@ fn price_from_row(r: &SqliteRow) -> StoreResult<(String, PriceRecord)> {
         value: price_value(r.try_get("amount")?, r.try_get("is_variable")?)?,
         scope: TierScope::from_stored(&scope),
     };
-    let record = PriceRecord {
-        price,
-        valid_from: r.try_get("valid_from")?,
-        valid_to: r.try_get("valid_to")?,
-    };
+    let record = PriceRecord { price, valid_from: r.try_get("valid_from")?, valid_to: r.try_get("valid_to")? };
     Ok((r.try_get("offer_key")?, record))
 }
 
@@ -223,9 +182,7 @@ fn event_from_row(r: &SqliteRow) -> StoreResult<StoredChange> {
             price_key: r.try_get("price_key")?,
             old_value: r.try_get("old_value")?,
             new_value: r.try_get("new_value")?,
-            percent: percent
-                .map(|p| from_money("change_events.percent", &p))
-                .transpose()?,
+            percent: percent.map(|p| from_money("change_events.percent", &p)).transpose()?,
             is_alert: r.try_get("is_alert")?,
         },
     })
@@ -255,11 +212,7 @@ async fn write_outcome(conn: &mut SqliteConnection, id: i64, o: &RunOutcome) -> 
     Ok(())
 }
 
-async fn upsert_models(
-    conn: &mut SqliteConnection,
-    models: &[Model],
-    at: UnixMs,
-) -> StoreResult<()> {
+async fn upsert_models(conn: &mut SqliteConnection, models: &[Model], at: UnixMs) -> StoreResult<()> {
     for chunk in models.chunks(BATCH) {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO models (id, name, description, canonical_slug, hugging_face_id, created, context_length, \
@@ -314,11 +267,7 @@ async fn upsert_models(
     Ok(())
 }
 
-async fn upsert_offers(
-    conn: &mut SqliteConnection,
-    offers: &[Offer],
-    at: UnixMs,
-) -> StoreResult<()> {
+async fn upsert_offers(conn: &mut SqliteConnection, offers: &[Offer], at: UnixMs) -> StoreResult<()> {
     for chunk in offers.chunks(BATCH) {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO offers (key, model_id, source, seller, served_by, provider, provider_name, listing_id, \
@@ -366,11 +315,7 @@ async fn upsert_offers(
     Ok(())
 }
 
-async fn upsert_providers(
-    conn: &mut SqliteConnection,
-    offers: &[Offer],
-    at: UnixMs,
-) -> StoreResult<()> {
+async fn upsert_providers(conn: &mut SqliteConnection, offers: &[Offer], at: UnixMs) -> StoreResult<()> {
     let mut providers: BTreeMap<String, Option<String>> = BTreeMap::new();
     for o in offers {
         providers.entry(o.seller.clone()).or_insert(None);
@@ -380,14 +325,9 @@ async fn upsert_providers(
     }
     let rows: Vec<_> = providers.into_iter().collect();
     for chunk in rows.chunks(BATCH) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO providers (slug, name, first_seen, last_seen) ",
-        );
+        let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO providers (slug, name, first_seen, last_seen) ");
         qb.push_values(chunk, |mut b, (slug, name)| {
-            b.push_bind(slug.clone())
-                .push_bind(name.clone())
-                .push_bind(at)
-                .push_bind(at);
+            b.push_bind(slug.clone()).push_bind(name.clone()).push_bind(at).push_bind(at);
         });
         qb.push(
             " ON CONFLICT(slug) DO UPDATE SET name = COALESCE(excluded.name, providers.name), \
@@ -457,11 +397,7 @@ async fn insert_events(
     Ok(())
 }
 
-async fn upsert_aliases(
-    conn: &mut SqliteConnection,
-    aliases: &[Alias],
-    at: UnixMs,
-) -> StoreResult<()> {
+async fn upsert_aliases(conn: &mut SqliteConnection, aliases: &[Alias], at: UnixMs) -> StoreResult<()> {
     for chunk in aliases.chunks(BATCH) {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO aliases (alias, model_id, offer_key, kind, source, first_seen, last_seen, is_active) ",
@@ -528,22 +464,19 @@ impl SqliteStore {
     async fn load_rows(
         &self,
         as_of: Option<UnixMs>,
-    ) -> StoreResult<(
-        Vec<(Model, bool, UnixMs, UnixMs)>,
-        Vec<(Offer, bool, UnixMs, UnixMs)>,
-        Vec<(String, PriceRecord)>,
-    )> {
+    ) -> StoreResult<(Vec<(Model, bool, UnixMs, UnixMs)>, Vec<(Offer, bool, UnixMs, UnixMs)>, Vec<(String, PriceRecord)>)>
+    {
         let t = as_of.unwrap_or(i64::MAX);
-        let models_sql =
-            sqlx::query("SELECT * FROM models WHERE first_seen <= $1 ORDER BY id").bind(t);
+        let models_sql = sqlx::query("SELECT * FROM models WHERE first_seen <= $1 ORDER BY id").bind(t);
         let models = fetch_mapped(models_sql, &self.pool, model_from_row).await?;
-        let offers_sql =
-            sqlx::query("SELECT * FROM offers WHERE first_seen <= $1 ORDER BY key").bind(t);
+        let offers_sql = sqlx::query("SELECT * FROM offers WHERE first_seen <= $1 ORDER BY key").bind(t);
         let offers = fetch_mapped(offers_sql, &self.pool, offer_from_row).await?;
         let prices_sql = match as_of {
             None => sqlx::query("SELECT * FROM prices WHERE valid_to IS NULL"),
-            Some(t) => sqlx::query("SELECT * FROM prices WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1)")
-                .bind(t),
+            Some(t) => {
+                sqlx::query("SELECT * FROM prices WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1)")
+                    .bind(t)
+            }
         };
         let prices = fetch_mapped(prices_sql, &self.pool, price_from_row).await?;
         Ok((models, offers, prices))
@@ -572,10 +505,7 @@ impl Store for SqliteStore {
     }
 
     async fn fetch_state(&self, url: &str) -> StoreResult<Option<FetchState>> {
-        let row = sqlx::query("SELECT * FROM fetch_state WHERE url = $1")
-            .bind(url)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT * FROM fetch_state WHERE url = $1").bind(url).fetch_optional(&self.pool).await?;
         row.map(|r| {
             Ok(FetchState {
                 url: r.try_get("url")?,
@@ -599,30 +529,19 @@ impl Store for SqliteStore {
     }
 
     async fn latest_price_change(&self) -> StoreResult<Option<UnixMs>> {
-        Ok(sqlx::query_scalar(
-            "SELECT MAX(MAX(valid_from), COALESCE(MAX(valid_to), 0)) FROM prices",
-        )
-        .fetch_one(&self.pool)
-        .await?)
+        Ok(sqlx::query_scalar("SELECT MAX(MAX(valid_from), COALESCE(MAX(valid_to), 0)) FROM prices")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     async fn load_state(&self) -> StoreResult<CatalogState> {
         let (models, offers, prices) = self.load_rows(None).await?;
         let mut state = CatalogState::default();
         for (model, is_active, _, _) in models {
-            state
-                .models
-                .insert(model.id.to_string(), StoredModel { model, is_active });
+            state.models.insert(model.id.to_string(), StoredModel { model, is_active });
         }
         for (offer, is_active, _, _) in offers {
-            state.offers.insert(
-                offer.key.to_string(),
-                StoredOffer {
-                    offer,
-                    is_active,
-                    prices: BTreeMap::new(),
-                },
-            );
+            state.offers.insert(offer.key.to_string(), StoredOffer { offer, is_active, prices: BTreeMap::new() });
         }
         for (key, r) in prices {
             let stored = state
@@ -631,16 +550,10 @@ impl Store for SqliteStore {
                 .ok_or_else(|| StoreError::Corrupt(format!("price of unknown offer {key}")))?;
             stored.prices.insert(
                 r.price.key,
-                CurrentPrice {
-                    value: r.price.value,
-                    scope: r.price.scope,
-                    valid_from: r.valid_from,
-                },
+                CurrentPrice { value: r.price.value, scope: r.price.scope, valid_from: r.valid_from },
             );
         }
-        let rows = sqlx::query("SELECT * FROM aliases")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query("SELECT * FROM aliases").fetch_all(&self.pool).await?;
         for r in rows {
             let model_id: String = r.try_get("model_id")?;
             let offer_key: Option<String> = r.try_get("offer_key")?;
@@ -653,9 +566,7 @@ impl Store for SqliteStore {
                 source: r.try_get("source")?,
             };
             let is_active = r.try_get("is_active")?;
-            state
-                .aliases
-                .insert(alias.state_key(), StoredAlias { alias, is_active });
+            state.aliases.insert(alias.state_key(), StoredAlias { alias, is_active });
         }
         Ok(state)
     }
@@ -671,14 +582,8 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await?;
         let conn = &mut *tx;
         upsert_models(conn, &changes.upsert_models, at).await?;
-        update_where_in(
-            conn,
-            "UPDATE models SET is_active = TRUE, updated_at = ",
-            "id",
-            &changes.activate_models,
-            at,
-        )
-        .await?;
+        update_where_in(conn, "UPDATE models SET is_active = TRUE, updated_at = ", "id", &changes.activate_models, at)
+            .await?;
         upsert_providers(conn, &changes.upsert_offers, at).await?;
         upsert_offers(conn, &changes.upsert_offers, at).await?;
         update_where_in(
@@ -721,22 +626,8 @@ impl Store for SqliteStore {
                 .await?;
         }
         insert_events(conn, &changes.events, at, run_id).await?;
-        update_where_in(
-            conn,
-            "UPDATE offers SET last_seen = ",
-            "key",
-            &changes.seen_offers,
-            at,
-        )
-        .await?;
-        update_where_in(
-            conn,
-            "UPDATE models SET last_seen = ",
-            "id",
-            &changes.seen_models,
-            at,
-        )
-        .await?;
+        update_where_in(conn, "UPDATE offers SET last_seen = ", "key", &changes.seen_offers, at).await?;
+        update_where_in(conn, "UPDATE models SET last_seen = ", "id", &changes.seen_models, at).await?;
         if let Some(f) = fetch {
             sqlx::query(
                 "INSERT INTO fetch_state (url, etag, last_modified, content_hash, fingerprint, updated_at) \
@@ -766,69 +657,41 @@ impl Store for SqliteStore {
         }
         let mut offers_by_model: HashMap<String, Vec<OfferRecord>> = HashMap::new();
         for (offer, is_active, first_seen, last_seen) in offers {
-            let mut prices = prices_by_offer
-                .remove(offer.key.as_str())
-                .unwrap_or_default();
+            let mut prices = prices_by_offer.remove(offer.key.as_str()).unwrap_or_default();
             prices.sort_by(|a, b| a.price.key.cmp(&b.price.key));
             // At a past instant an offer was active exactly when it had a valid price.
-            let is_active = if as_of.is_some() {
-                !prices.is_empty()
-            } else {
-                is_active
-            };
-            offers_by_model
-                .entry(offer.model_id.to_string())
-                .or_default()
-                .push(OfferRecord {
-                    offer,
-                    is_active,
-                    first_seen,
-                    last_seen,
-                    prices,
-                });
+            let is_active = if as_of.is_some() { !prices.is_empty() } else { is_active };
+            offers_by_model.entry(offer.model_id.to_string()).or_default().push(OfferRecord {
+                offer,
+                is_active,
+                first_seen,
+                last_seen,
+                prices,
+            });
         }
         let mut aliases_by_model: HashMap<String, Vec<String>> = HashMap::new();
-        let alias_rows = sqlx::query("SELECT alias, model_id FROM aliases WHERE is_active AND first_seen <= $1 ORDER BY alias")
-            .bind(as_of.unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
-            .await?;
+        let alias_rows =
+            sqlx::query("SELECT alias, model_id FROM aliases WHERE is_active AND first_seen <= $1 ORDER BY alias")
+                .bind(as_of.unwrap_or(i64::MAX))
+                .fetch_all(&self.pool)
+                .await?;
         for r in alias_rows {
-            aliases_by_model
-                .entry(r.try_get("model_id")?)
-                .or_default()
-                .push(r.try_get("alias")?);
+            aliases_by_model.entry(r.try_get("model_id")?).or_default().push(r.try_get("alias")?);
         }
         Ok(models
             .into_iter()
             .map(|(model, is_active, first_seen, last_seen)| {
-                let offers = offers_by_model
-                    .remove(model.id.as_str())
-                    .unwrap_or_default();
-                let aliases = aliases_by_model
-                    .remove(model.id.as_str())
-                    .unwrap_or_default();
-                let is_active = if as_of.is_some() {
-                    offers.iter().any(|o| o.is_active)
-                } else {
-                    is_active
-                };
-                ModelRecord {
-                    model,
-                    is_active,
-                    first_seen,
-                    last_seen,
-                    offers,
-                    aliases,
-                }
+                let offers = offers_by_model.remove(model.id.as_str()).unwrap_or_default();
+                let aliases = aliases_by_model.remove(model.id.as_str()).unwrap_or_default();
+                let is_active = if as_of.is_some() { offers.iter().any(|o| o.is_active) } else { is_active };
+                ModelRecord { model, is_active, first_seen, last_seen, offers, aliases }
             })
             .collect())
     }
 
     async fn resolve(&self, id: &str) -> StoreResult<Option<String>> {
-        let direct: Option<String> = sqlx::query_scalar("SELECT id FROM models WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let direct: Option<String> =
+            sqlx::query_scalar("SELECT id FROM models WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         if direct.is_some() {
             return Ok(direct);
         }
@@ -841,11 +704,11 @@ impl Store for SqliteStore {
         .await?)
     }
 
-    async fn price_history(
-        &self,
-        model_id: &str,
-        since: Option<UnixMs>,
-    ) -> StoreResult<Vec<PriceInterval>> {
+    async fn price_intervals(&self) -> StoreResult<Vec<(String, PriceRecord)>> {
+        fetch_mapped(sqlx::query("SELECT * FROM prices ORDER BY id"), &self.pool, price_from_row).await
+    }
+
+    async fn price_history(&self, model_id: &str, since: Option<UnixMs>) -> StoreResult<Vec<PriceInterval>> {
         let rows = sqlx::query(
             "SELECT p.*, o.listing_id, o.served_by FROM prices p JOIN offers o ON o.key = p.offer_key \
              WHERE o.model_id = $1 AND (p.valid_to IS NULL OR p.valid_to > $2) \
@@ -889,14 +752,8 @@ impl Store for SqliteStore {
         if let Some(run) = q.run_id {
             qb.push(" AND run_id = ").push_bind(run);
         }
-        qb.push(" ORDER BY at DESC, id DESC LIMIT ")
-            .push_bind(q.limit);
-        qb.build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(event_from_row)
-            .collect()
+        qb.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(q.limit);
+        qb.build().fetch_all(&self.pool).await?.iter().map(event_from_row).collect()
     }
 
     async fn runs(&self, limit: i64) -> StoreResult<Vec<SyncRun>> {
@@ -911,10 +768,7 @@ impl Store for SqliteStore {
 
     async fn status(&self) -> StoreResult<StoreStatus> {
         let count = |sql: &'static str| async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(StoreError::from)
+            sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await.map_err(StoreError::from)
         };
         let last_run = sqlx::query("SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1")
             .fetch_optional(&self.pool)
@@ -922,14 +776,12 @@ impl Store for SqliteStore {
             .as_ref()
             .map(run_from_row)
             .transpose()?;
-        let last_success = sqlx::query(
-            "SELECT * FROM sync_runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(run_from_row)
-        .transpose()?;
+        let last_success = sqlx::query("SELECT * FROM sync_runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(run_from_row)
+            .transpose()?;
         Ok(StoreStatus {
             models_active: count("SELECT COUNT(*) FROM models WHERE is_active").await?,
             models_inactive: count("SELECT COUNT(*) FROM models WHERE NOT is_active").await?,

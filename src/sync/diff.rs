@@ -4,8 +4,8 @@
 #![deny(clippy::float_arithmetic)]
 
 use crate::domain::{
-    AliasKind, Catalog, CatalogState, ChangeEvent, ChangeKind, ChangeSet, CurrentPrice, Model,
-    Offer, Price, PriceValue, StoredOffer, percent_change,
+    AliasKind, Catalog, CatalogState, ChangeEvent, ChangeKind, ChangeSet, CurrentPrice, Model, Offer, Price,
+    PriceValue, StoredOffer, percent_change,
 };
 use rust_decimal::Decimal;
 use std::collections::{BTreeSet, HashSet};
@@ -30,21 +30,13 @@ pub struct DropGuard {
 }
 
 /// Refuse a fetch with no listings, or fewer than `min_ratio` × the active ones.
-pub fn check_drop(
-    current: &CatalogState,
-    incoming: &Catalog,
-    min_ratio: Decimal,
-) -> Result<(), DropGuard> {
+pub fn check_drop(current: &CatalogState, incoming: &Catalog, min_ratio: Decimal) -> Result<(), DropGuard> {
     let active = current
         .offers
         .values()
         .filter(|o| o.is_active && o.offer.source == incoming.source && o.offer.served_by.is_none())
         .count();
-    let fetched = incoming
-        .offers
-        .iter()
-        .filter(|o| o.served_by.is_none())
-        .count();
+    let fetched = incoming.offers.iter().filter(|o| o.served_by.is_none()).count();
     let too_few = Decimal::from(fetched) < Decimal::from(active) * min_ratio;
     if active > 0 && (fetched == 0 || too_few) {
         return Err(DropGuard { fetched, active });
@@ -69,32 +61,11 @@ fn offer_event(kind: ChangeKind, o: &Offer) -> ChangeEvent {
 
 /// Attributes of an offer other than its prices; health counts (it is stored) but makes no event.
 fn same_offer_attrs(a: &Offer, b: &Offer) -> bool {
-    (
-        &a.model_id,
-        &a.served_by,
-        &a.provider,
-        &a.provider_name,
-        &a.variant,
-        &a.quantization,
-    ) == (
-        &b.model_id,
-        &b.served_by,
-        &b.provider,
-        &b.provider_name,
-        &b.variant,
-        &b.quantization,
-    ) && (
-        a.context_length,
-        a.max_completion_tokens,
-        a.max_prompt_tokens,
-        a.discount,
-    ) == (
-        b.context_length,
-        b.max_completion_tokens,
-        b.max_prompt_tokens,
-        b.discount,
-    ) && (&a.supported_parameters, &a.health, &a.extra)
-        == (&b.supported_parameters, &b.health, &b.extra)
+    (&a.model_id, &a.served_by, &a.provider, &a.provider_name, &a.variant, &a.quantization)
+        == (&b.model_id, &b.served_by, &b.provider, &b.provider_name, &b.variant, &b.quantization)
+        && (a.context_length, a.max_completion_tokens, a.max_prompt_tokens, a.discount)
+            == (b.context_length, b.max_completion_tokens, b.max_prompt_tokens, b.discount)
+        && (&a.supported_parameters, &a.health, &a.extra) == (&b.supported_parameters, &b.health, &b.extra)
 }
 
 fn value_text(v: &PriceValue) -> String {
@@ -147,26 +118,14 @@ fn diff_prices(stored: &StoredOffer, incoming: &Offer, opts: &DiffOptions, out: 
                     out.close_prices.push((key.clone(), p.key.clone()));
                 }
                 out.open_prices.push((key.clone(), p.clone()));
-                out.events.push(price_event(
-                    incoming,
-                    cur,
-                    Some(p),
-                    p.key.label(),
-                    opts.alert_threshold_percent,
-                ));
+                out.events.push(price_event(incoming, cur, Some(p), p.key.label(), opts.alert_threshold_percent));
             }
         }
     }
     for (pk, cur) in &stored.prices {
         if !seen.contains(pk) {
             out.close_prices.push((key.clone(), pk.clone()));
-            out.events.push(price_event(
-                incoming,
-                Some(cur),
-                None,
-                pk.label(),
-                opts.alert_threshold_percent,
-            ));
+            out.events.push(price_event(incoming, Some(cur), None, pk.label(), opts.alert_threshold_percent));
         }
     }
 }
@@ -215,12 +174,8 @@ fn capability_event(old: &Model, new: &Model) -> Option<ChangeEvent> {
 pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> ChangeSet {
     let mut out = ChangeSet::default();
     let source = incoming.source.as_str();
-    let listed: HashSet<&str> = incoming
-        .offers
-        .iter()
-        .filter(|o| o.served_by.is_none())
-        .map(|o| o.listing_id.as_str())
-        .collect();
+    let listed: HashSet<&str> =
+        incoming.offers.iter().filter(|o| o.served_by.is_none()).map(|o| o.listing_id.as_str()).collect();
     let incoming_keys: HashSet<&str> = incoming.offers.iter().map(|o| o.key.as_str()).collect();
 
     // Offers present now: new, back, or possibly changed.
@@ -230,8 +185,7 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
         match current.offers.get(o.key.as_str()) {
             None => {
                 out.upsert_offers.push(o.clone());
-                out.open_prices
-                    .extend(o.prices.iter().map(|p| (o.key.to_string(), p.clone())));
+                out.open_prices.extend(o.prices.iter().map(|p| (o.key.to_string(), p.clone())));
                 out.events.push(offer_event(ChangeKind::OfferAdded, o));
             }
             Some(stored) if !stored.is_active => {
@@ -240,10 +194,8 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
                 for pk in stored.prices.keys() {
                     out.close_prices.push((o.key.to_string(), pk.clone()));
                 }
-                out.open_prices
-                    .extend(o.prices.iter().map(|p| (o.key.to_string(), p.clone())));
-                out.events
-                    .push(offer_event(ChangeKind::OfferReactivated, o));
+                out.open_prices.extend(o.prices.iter().map(|p| (o.key.to_string(), p.clone())));
+                out.events.push(offer_event(ChangeKind::OfferReactivated, o));
             }
             Some(stored) => {
                 if !same_offer_attrs(&stored.offer, o) {
@@ -269,9 +221,7 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
     let mut gone: Vec<&StoredOffer> = current
         .offers
         .values()
-        .filter(|s| {
-            s.is_active && s.offer.source == source && !incoming_keys.contains(s.offer.key.as_str())
-        })
+        .filter(|s| s.is_active && s.offer.source == source && !incoming_keys.contains(s.offer.key.as_str()))
         .filter(|s| {
             s.offer.served_by.is_none()
                 || incoming.endpoints_fetched_for.contains(&s.offer.listing_id)
@@ -286,8 +236,7 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
         for pk in s.prices.keys() {
             out.close_prices.push((s.offer.key.to_string(), pk.clone()));
         }
-        out.events
-            .push(offer_event(ChangeKind::OfferRemoved, &s.offer));
+        out.events.push(offer_event(ChangeKind::OfferRemoved, &s.offer));
     }
 
     // Models present now.
@@ -318,10 +267,7 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
                     out.activate_models.push(m.id.to_string());
                 }
                 if !stored.is_active {
-                    out.events.push(ChangeEvent::about_model(
-                        ChangeKind::ModelReactivated,
-                        m.id.as_str(),
-                    ));
+                    out.events.push(ChangeEvent::about_model(ChangeKind::ModelReactivated, m.id.as_str()));
                 }
             }
         }
@@ -330,19 +276,14 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
     // Models a source offers without describing them (price lists name models other
     // sources describe) come back to life with their offers.
     let described: HashSet<&str> = incoming.models.iter().map(|m| m.id.as_str()).collect();
-    let mut offered: Vec<&str> = incoming
-        .offers
-        .iter()
-        .map(|o| o.model_id.as_str())
-        .filter(|id| !described.contains(id))
-        .collect();
+    let mut offered: Vec<&str> =
+        incoming.offers.iter().map(|o| o.model_id.as_str()).filter(|id| !described.contains(id)).collect();
     offered.sort_unstable();
     offered.dedup();
     for id in &offered {
         if current.models.get(*id).is_some_and(|m| !m.is_active) {
             out.activate_models.push(id.to_string());
-            out.events
-                .push(ChangeEvent::about_model(ChangeKind::ModelReactivated, id));
+            out.events.push(ChangeEvent::about_model(ChangeKind::ModelReactivated, id));
         }
     }
 
@@ -358,18 +299,14 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
     let mut orphaned: BTreeSet<&str> = BTreeSet::new();
     for s in current.offers.values() {
         let id = s.offer.model_id.as_str();
-        if deactivated.contains(s.offer.key.as_str())
-            && !present.contains(id)
-            && !still_offered.contains(id)
-        {
+        if deactivated.contains(s.offer.key.as_str()) && !present.contains(id) && !still_offered.contains(id) {
             orphaned.insert(id);
         }
     }
     for id in orphaned {
         if current.models.get(id).is_some_and(|m| m.is_active) {
             out.deactivate_models.push(id.to_string());
-            out.events
-                .push(ChangeEvent::about_model(ChangeKind::ModelRemoved, id));
+            out.events.push(ChangeEvent::about_model(ChangeKind::ModelRemoved, id));
         }
     }
 
@@ -389,10 +326,7 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
             Some(s) if s.is_active => {
                 out.upsert_aliases.push(a.clone());
                 if a.kind == AliasKind::Moving && s.alias.model_id != a.model_id {
-                    out.events.push(event(
-                        ChangeKind::AliasRetargeted,
-                        Some(s.alias.model_id.to_string()),
-                    ));
+                    out.events.push(event(ChangeKind::AliasRetargeted, Some(s.alias.model_id.to_string())));
                 }
             }
             _ => {
@@ -406,14 +340,11 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
     let mut gone_aliases: Vec<_> = current
         .aliases
         .values()
-        .filter(|s| {
-            s.is_active && s.alias.source == source && !alias_seen.contains(&s.alias.state_key())
-        })
+        .filter(|s| s.is_active && s.alias.source == source && !alias_seen.contains(&s.alias.state_key()))
         .collect();
     gone_aliases.sort_by(|a, b| a.alias.alias.cmp(&b.alias.alias));
     for s in gone_aliases {
-        out.deactivate_aliases
-            .push((s.alias.source.clone(), s.alias.alias.clone()));
+        out.deactivate_aliases.push((s.alias.source.clone(), s.alias.alias.clone()));
         if s.alias.kind == AliasKind::Moving {
             out.events.push(ChangeEvent {
                 subject: Some(s.alias.alias.clone()),
@@ -426,12 +357,7 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
     out.seen_offers = incoming.offers.iter().map(|o| o.key.to_string()).collect();
     out.seen_models = incoming.models.iter().map(|m| m.id.to_string()).collect();
     out.events.sort_by(|a, b| {
-        (&a.model_id, a.kind, &a.subject, &a.price_key).cmp(&(
-            &b.model_id,
-            b.kind,
-            &b.subject,
-            &b.price_key,
-        ))
+        (&a.model_id, a.kind, &a.subject, &a.price_key).cmp(&(&b.model_id, b.kind, &b.subject, &b.price_key))
     });
     out
 }
@@ -445,9 +371,7 @@ mod tests {
     use rust_decimal::dec;
 
     fn opts() -> DiffOptions {
-        DiffOptions {
-            alert_threshold_percent: dec!(30),
-        }
+        DiffOptions { alert_threshold_percent: dec!(30) }
     }
 
     /// The real 2026-08-08 catalog (parsed once).
@@ -455,10 +379,7 @@ mod tests {
         static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
         CATALOG
             .get_or_init(|| {
-                let path = concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/fixtures/openrouter/models_2026-08-08.json"
-                );
+                let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/openrouter/models_2026-08-08.json");
                 let body = std::fs::read(path).expect("fixture");
                 to_catalog(&parse_models(&body).expect("parses")).expect("maps")
             })
@@ -468,13 +389,7 @@ mod tests {
     /// Apply a change set to a state in memory, as the store does.
     fn apply(state: &mut CatalogState, c: &ChangeSet) {
         for m in &c.upsert_models {
-            state.models.insert(
-                m.id.to_string(),
-                StoredModel {
-                    model: m.clone(),
-                    is_active: true,
-                },
-            );
+            state.models.insert(m.id.to_string(), StoredModel { model: m.clone(), is_active: true });
         }
         for id in &c.activate_models {
             state.models.get_mut(id).expect("known model").is_active = true;
@@ -485,57 +400,22 @@ mod tests {
         for o in &c.upsert_offers {
             let mut offer = o.clone();
             offer.prices.clear();
-            let prices = state
-                .offers
-                .remove(o.key.as_str())
-                .map(|s| s.prices)
-                .unwrap_or_default();
-            state.offers.insert(
-                o.key.to_string(),
-                StoredOffer {
-                    offer,
-                    is_active: true,
-                    prices,
-                },
-            );
+            let prices = state.offers.remove(o.key.as_str()).map(|s| s.prices).unwrap_or_default();
+            state.offers.insert(o.key.to_string(), StoredOffer { offer, is_active: true, prices });
         }
         for k in &c.deactivate_offers {
             state.offers.get_mut(k).expect("known offer").is_active = false;
         }
         for (k, pk) in &c.close_prices {
-            assert!(
-                state
-                    .offers
-                    .get_mut(k)
-                    .expect("known offer")
-                    .prices
-                    .remove(pk)
-                    .is_some(),
-                "closing an open price"
-            );
+            assert!(state.offers.get_mut(k).expect("known offer").prices.remove(pk).is_some(), "closing an open price");
         }
         for (k, p) in &c.open_prices {
-            let cur = CurrentPrice {
-                value: p.value,
-                scope: p.scope,
-                valid_from: 1,
-            };
-            let prev = state
-                .offers
-                .get_mut(k)
-                .expect("known offer")
-                .prices
-                .insert(p.key.clone(), cur);
+            let cur = CurrentPrice { value: p.value, scope: p.scope, valid_from: 1 };
+            let prev = state.offers.get_mut(k).expect("known offer").prices.insert(p.key.clone(), cur);
             assert!(prev.is_none(), "at most one open interval per price key");
         }
         for a in &c.upsert_aliases {
-            state.aliases.insert(
-                a.state_key(),
-                StoredAlias {
-                    alias: a.clone(),
-                    is_active: true,
-                },
-            );
+            state.aliases.insert(a.state_key(), StoredAlias { alias: a.clone(), is_active: true });
         }
         for (source, alias) in &c.deactivate_aliases {
             let key = format!("{source}|{alias}");
@@ -551,28 +431,12 @@ mod tests {
     }
 
     fn kinds(c: &ChangeSet) -> Vec<(ChangeKind, String)> {
-        c.events
-            .iter()
-            .map(|e| {
-                (
-                    e.kind,
-                    e.subject.clone().unwrap_or_else(|| e.model_id.clone()),
-                )
-            })
-            .collect()
+        c.events.iter().map(|e| (e.kind, e.subject.clone().unwrap_or_else(|| e.model_id.clone()))).collect()
     }
 
     fn set_price(c: &mut Catalog, listing: &str, component: Component, value: PriceValue) {
-        let offer = c
-            .offers
-            .iter_mut()
-            .find(|o| o.listing_id == listing && o.served_by.is_none())
-            .expect("listing");
-        let price = offer
-            .prices
-            .iter_mut()
-            .find(|p| p.key == PriceKey::base(component))
-            .expect("price");
+        let offer = c.offers.iter_mut().find(|o| o.listing_id == listing && o.served_by.is_none()).expect("listing");
+        let price = offer.prices.iter_mut().find(|p| p.key == PriceKey::base(component)).expect("price");
         price.value = value;
     }
 
@@ -582,61 +446,30 @@ mod tests {
         let first = diff(&CatalogState::default(), &c, &opts());
         assert_eq!(first.count(ChangeKind::ModelAdded), c.models.len());
         assert_eq!(first.count(ChangeKind::OfferAdded), c.offers.len());
-        assert_eq!(
-            first.count(ChangeKind::PriceChanged),
-            0,
-            "new offers bring prices, not price changes"
-        );
+        assert_eq!(first.count(ChangeKind::PriceChanged), 0, "new offers bring prices, not price changes");
         let state = synced(&c);
         let again = diff(&state, &c, &opts());
-        assert!(
-            again.is_empty() && again.events.is_empty(),
-            "{:?}",
-            kinds(&again)
-        );
+        assert!(again.is_empty() && again.events.is_empty(), "{:?}", kinds(&again));
     }
 
     #[test]
     fn a_price_change_closes_one_interval_and_opens_one() {
         let mut c = catalog();
-        set_price(
-            &mut c,
-            "moonshotai/kimi-k3",
-            Component::Input,
-            PriceValue::Fixed(dec!(0.000001)),
-        );
+        set_price(&mut c, "moonshotai/kimi-k3", Component::Input, PriceValue::Fixed(dec!(0.000001)));
         let state = synced(&c);
-        set_price(
-            &mut c,
-            "moonshotai/kimi-k3",
-            Component::Input,
-            PriceValue::Fixed(dec!(0.0000012)),
-        );
+        set_price(&mut c, "moonshotai/kimi-k3", Component::Input, PriceValue::Fixed(dec!(0.0000012)));
         let changes = diff(&state, &c, &opts());
         assert_eq!(changes.close_prices.len(), 1);
         assert_eq!(changes.open_prices.len(), 1);
         let e = &changes.events[0];
-        assert_eq!(
-            (e.kind, e.percent, e.is_alert),
-            (ChangeKind::PriceChanged, Some(dec!(20)), false)
-        );
+        assert_eq!((e.kind, e.percent, e.is_alert), (ChangeKind::PriceChanged, Some(dec!(20)), false));
         assert_eq!(e.old_value.as_deref(), Some("0.000001"));
         assert_eq!(e.new_value.as_deref(), Some("0.0000012"));
 
-        set_price(
-            &mut c,
-            "moonshotai/kimi-k3",
-            Component::Input,
-            PriceValue::Fixed(dec!(0.0000014)),
-        );
+        set_price(&mut c, "moonshotai/kimi-k3", Component::Input, PriceValue::Fixed(dec!(0.0000014)));
         let alert = diff(&state, &c, &opts());
         assert!(alert.events[0].is_alert, "+40% is beyond 30%");
-        set_price(
-            &mut c,
-            "moonshotai/kimi-k3",
-            Component::Input,
-            PriceValue::Variable,
-        );
+        set_price(&mut c, "moonshotai/kimi-k3", Component::Input, PriceValue::Variable);
         let variable = diff(&state, &c, &opts());
         assert_eq!(variable.events[0].new_value.as_deref(), Some("variable"));
         assert!(variable.events[0].is_alert && variable.events[0].percent.is_none());
@@ -648,11 +481,7 @@ mod tests {
         let state = synced(&c);
         let mut next = c.clone();
         // A model with a variant: dropping only the variant keeps the model.
-        let has_plain = |m: &crate::domain::ModelId| {
-            c.offers
-                .iter()
-                .any(|o| &o.model_id == m && o.variant.is_none())
-        };
+        let has_plain = |m: &crate::domain::ModelId| c.offers.iter().any(|o| &o.model_id == m && o.variant.is_none());
         let variant = next
             .offers
             .iter()
@@ -662,15 +491,9 @@ mod tests {
         next.offers.retain(|o| o.key != variant.key);
         next.aliases.retain(|a| a.alias != variant.listing_id);
         let changes = diff(&state, &next, &opts());
-        assert_eq!(
-            kinds(&changes),
-            [(ChangeKind::OfferRemoved, variant.listing_id.clone())]
-        );
+        assert_eq!(kinds(&changes), [(ChangeKind::OfferRemoved, variant.listing_id.clone())]);
         assert!(changes.deactivate_models.is_empty());
-        assert_eq!(
-            changes.deactivate_aliases,
-            [("openrouter".to_string(), variant.listing_id.clone())]
-        );
+        assert_eq!(changes.deactivate_aliases, [("openrouter".to_string(), variant.listing_id.clone())]);
         // Dropping a model's every listing removes the model (deactivated, not deleted).
         let model = variant.model_id.clone();
         next.offers.retain(|o| o.model_id != model);
@@ -685,17 +508,8 @@ mod tests {
         // And it comes back.
         let back = diff(&after, &c, &opts());
         assert_eq!(back.count(ChangeKind::ModelReactivated), 1);
-        assert_eq!(
-            back.count(ChangeKind::OfferReactivated),
-            2,
-            "{:?}",
-            kinds(&back)
-        );
-        assert_eq!(
-            back.count(ChangeKind::PriceChanged),
-            0,
-            "reactivation reopens prices without price events"
-        );
+        assert_eq!(back.count(ChangeKind::OfferReactivated), 2, "{:?}", kinds(&back));
+        assert_eq!(back.count(ChangeKind::PriceChanged), 0, "reactivation reopens prices without price events");
     }
 
     #[test]
@@ -705,12 +519,8 @@ mod tests {
         let mut endpoint = listing.clone();
         endpoint.served_by = Some("deepinfra/fp8".into());
         endpoint.provider = Some("deepinfra".into());
-        endpoint.key = crate::domain::OfferKey::new(
-            "openrouter",
-            "openrouter",
-            &listing.listing_id,
-            Some("deepinfra/fp8"),
-        );
+        endpoint.key =
+            crate::domain::OfferKey::new("openrouter", "openrouter", &listing.listing_id, Some("deepinfra/fp8"));
         c.offers.push(endpoint.clone());
         c.endpoints_fetched_for.insert(listing.listing_id.clone());
         let state = synced(&c);
@@ -721,13 +531,8 @@ mod tests {
         without.endpoints_fetched_for.clear();
         assert!(diff(&state, &without, &opts()).deactivate_offers.is_empty());
         // A sync that fetched the listing's endpoints and did not find it removes it.
-        without
-            .endpoints_fetched_for
-            .insert(listing.listing_id.clone());
-        assert_eq!(
-            diff(&state, &without, &opts()).deactivate_offers,
-            [endpoint.key.to_string()]
-        );
+        without.endpoints_fetched_for.insert(listing.listing_id.clone());
+        assert_eq!(diff(&state, &without, &opts()).deactivate_offers, [endpoint.key.to_string()]);
     }
 
     #[test]
@@ -741,27 +546,10 @@ mod tests {
         m.description = Some("reworded".into());
         let id = m.id.to_string();
         let changes = diff(&state, &next, &opts());
-        assert_eq!(
-            changes.upsert_models.len(),
-            1,
-            "attributes are updated in place"
-        );
-        let events: Vec<_> = changes
-            .events
-            .iter()
-            .map(|e| (e.kind, e.model_id.as_str()))
-            .collect();
-        assert_eq!(
-            events,
-            [
-                (ChangeKind::ContextChanged, id.as_str()),
-                (ChangeKind::CapabilityChanged, id.as_str())
-            ]
-        );
-        assert_eq!(
-            changes.events[1].new_value.as_deref(),
-            Some("+param:zz_new_param")
-        );
+        assert_eq!(changes.upsert_models.len(), 1, "attributes are updated in place");
+        let events: Vec<_> = changes.events.iter().map(|e| (e.kind, e.model_id.as_str())).collect();
+        assert_eq!(events, [(ChangeKind::ContextChanged, id.as_str()), (ChangeKind::CapabilityChanged, id.as_str())]);
+        assert_eq!(changes.events[1].new_value.as_deref(), Some("+param:zz_new_param"));
         // A description alone is updated silently.
         let mut quiet = c.clone();
         quiet.models[0].description = Some("reworded".into());
@@ -774,18 +562,9 @@ mod tests {
         let c = catalog();
         let state = synced(&c);
         let mut next = c.clone();
-        let moving: &mut Alias = next
-            .aliases
-            .iter_mut()
-            .find(|a| a.kind == AliasKind::Moving)
-            .expect("a moving alias");
+        let moving: &mut Alias = next.aliases.iter_mut().find(|a| a.kind == AliasKind::Moving).expect("a moving alias");
         let old = moving.model_id.clone();
-        moving.model_id = c
-            .models
-            .iter()
-            .map(|m| m.id.clone())
-            .find(|id| *id != old)
-            .expect("another model");
+        moving.model_id = c.models.iter().map(|m| m.id.clone()).find(|id| *id != old).expect("another model");
         let changes = diff(&state, &next, &opts());
         assert_eq!(changes.count(ChangeKind::AliasRetargeted), 1);
         assert_eq!(changes.events[0].old_value.as_deref(), Some(old.as_str()));
@@ -798,23 +577,11 @@ mod tests {
         let mut small = c.clone();
         let keep = c.offers.len() / 2 - 1;
         small.offers.truncate(keep);
-        assert_eq!(
-            check_drop(&state, &small, dec!(0.5)),
-            Err(DropGuard {
-                fetched: keep,
-                active: c.offers.len()
-            })
-        );
+        assert_eq!(check_drop(&state, &small, dec!(0.5)), Err(DropGuard { fetched: keep, active: c.offers.len() }));
         assert!(check_drop(&state, &small, dec!(0.4)).is_ok());
         small.offers.clear();
-        assert!(
-            check_drop(&state, &small, dec!(0)).is_err(),
-            "an empty fetch is always refused"
-        );
-        assert!(
-            check_drop(&CatalogState::default(), &small, dec!(0.5)).is_ok(),
-            "an empty store accepts anything"
-        );
+        assert!(check_drop(&state, &small, dec!(0)).is_err(), "an empty fetch is always refused");
+        assert!(check_drop(&CatalogState::default(), &small, dec!(0.5)).is_ok(), "an empty store accepts anything");
     }
 
     proptest! {

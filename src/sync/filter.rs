@@ -55,15 +55,11 @@ pub struct Filter {
 /// throughout. Zero-priced image, video or speech models are not free: their price is
 /// simply not expressible per token.
 pub fn is_free(model: Option<&Model>, variant: Option<&str>, all_zero: bool) -> bool {
-    variant == Some("free")
-        || (all_zero && model.is_some_and(|m| m.output_modalities.iter().any(|o| o == "text")))
+    variant == Some("free") || (all_zero && model.is_some_and(|m| m.output_modalities.iter().any(|o| o == "text")))
 }
 
 fn subset(have: &[String], allowed: &[String]) -> bool {
-    allowed.is_empty()
-        || have
-            .iter()
-            .all(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h)))
+    allowed.is_empty() || have.iter().all(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h)))
 }
 
 fn listed(list: &[String], value: Option<&str>) -> bool {
@@ -79,20 +75,14 @@ impl Filter {
     /// Keep the tracked part of a catalog: listing offers that pass, endpoint offers of
     /// kept listings from allowed providers, and the models and aliases they leave.
     pub fn apply(&self, catalog: &mut Catalog) {
-        let models: HashMap<String, &Model> = catalog
-            .models
-            .iter()
-            .map(|m| (m.id.to_string(), m))
-            .collect();
+        let models: HashMap<String, &Model> = catalog.models.iter().map(|m| (m.id.to_string(), m)).collect();
         let mut kept_listings = BTreeSet::new();
         let mut keep = Vec::with_capacity(catalog.offers.len());
         for offer in &catalog.offers {
             let model = models.get(offer.model_id.as_str()).copied();
             let ok = if offer.served_by.is_none() {
-                let params_ok = self
-                    .require_parameters
-                    .iter()
-                    .all(|p| offer.supported_parameters.iter().any(|s| s == p));
+                let params_ok =
+                    self.require_parameters.iter().all(|p| offer.supported_parameters.iter().any(|s| s == p));
                 let modalities_ok = model.is_some_and(|m| {
                     subset(&m.input_modalities, &self.input_modalities)
                         && subset(&m.output_modalities, &self.output_modalities)
@@ -120,26 +110,17 @@ impl Filter {
         catalog.offers.retain(|o| {
             o.served_by.is_none()
                 || (kept_listings.contains(&o.listing_id)
-                    && (self.providers.is_empty()
-                        || listed(&self.providers, o.provider.as_deref()))
+                    && (self.providers.is_empty() || listed(&self.providers, o.provider.as_deref()))
                     && !listed(&self.exclude_providers, o.provider.as_deref()))
         });
-        let offered: BTreeSet<String> = catalog
-            .offers
-            .iter()
-            .map(|o| o.model_id.to_string())
-            .collect();
+        let offered: BTreeSet<String> = catalog.offers.iter().map(|o| o.model_id.to_string()).collect();
         let offer_keys: BTreeSet<&str> = catalog.offers.iter().map(|o| o.key.as_str()).collect();
         catalog.aliases.retain(|a| {
             offered.contains(a.model_id.as_str())
-                && a.offer_key
-                    .as_ref()
-                    .is_none_or(|k| offer_keys.contains(k.as_str()))
+                && a.offer_key.as_ref().is_none_or(|k| offer_keys.contains(k.as_str()))
         });
         catalog.models.retain(|m| offered.contains(m.id.as_str()));
-        catalog
-            .endpoints_fetched_for
-            .retain(|l| kept_listings.contains(l));
+        catalog.endpoints_fetched_for.retain(|l| kept_listings.contains(l));
     }
 }
 
@@ -149,8 +130,7 @@ mod tests {
     use crate::sources::openrouter::{parse_models, to_catalog};
 
     fn catalog() -> Catalog {
-        let body =
-            include_bytes!("../../fixtures/openrouter/models_all-modalities_2026-08-14.json");
+        let body = include_bytes!("../../fixtures/openrouter/models_all-modalities_2026-08-14.json");
         to_catalog(&parse_models(body).expect("parses")).expect("maps")
     }
 
@@ -158,11 +138,7 @@ mod tests {
     fn text_only_and_required_parameters() {
         let mut c = catalog();
         let filter = Filter {
-            require_parameters: vec![
-                "structured_outputs".into(),
-                "response_format".into(),
-                "stop".into(),
-            ],
+            require_parameters: vec!["structured_outputs".into(), "response_format".into(), "stop".into()],
             input_modalities: vec!["text".into()],
             output_modalities: vec!["text".into()],
             ..Filter::default()
@@ -170,13 +146,7 @@ mod tests {
         filter.apply(&mut c);
         assert!(!c.offers.is_empty());
         for o in &c.offers {
-            assert!(
-                o.supported_parameters
-                    .iter()
-                    .any(|p| p == "structured_outputs"),
-                "{}",
-                o.listing_id
-            );
+            assert!(o.supported_parameters.iter().any(|p| p == "structured_outputs"), "{}", o.listing_id);
         }
         for m in &c.models {
             assert_eq!(m.input_modalities, ["text"]);
@@ -199,25 +169,13 @@ mod tests {
             })
             .count();
         assert!(media_zero > 0, "the fixture has zero-priced media models");
-        Filter {
-            free: Inclusion::Only,
-            ..Filter::default()
-        }
-        .apply(&mut c);
+        Filter { free: Inclusion::Only, ..Filter::default() }.apply(&mut c);
         for o in &c.offers {
             let m = c.models.iter().find(|m| m.id == o.model_id);
-            assert!(
-                is_free(m, o.variant.as_deref(), o.all_prices_zero()),
-                "{}",
-                o.listing_id
-            );
+            assert!(is_free(m, o.variant.as_deref(), o.all_prices_zero()), "{}", o.listing_id);
             // Only an explicit `:free` listing makes a media model free.
             if o.variant.as_deref() != Some("free") {
-                assert!(
-                    m.is_some_and(|m| m.output_modalities.iter().any(|x| x == "text")),
-                    "{}",
-                    o.listing_id
-                );
+                assert!(m.is_some_and(|m| m.output_modalities.iter().any(|x| x == "text")), "{}", o.listing_id);
             }
         }
     }
@@ -225,30 +183,14 @@ mod tests {
     #[test]
     fn author_lists_and_variable_prices() {
         let mut c = catalog();
-        Filter {
-            exclude_authors: vec!["openrouter".into()],
-            variable: Inclusion::Exclude,
-            ..Filter::default()
-        }
-        .apply(&mut c);
-        assert!(
-            c.offers
-                .iter()
-                .all(|o| o.model_id.author() != Some("openrouter"))
-        );
+        Filter { exclude_authors: vec!["openrouter".into()], variable: Inclusion::Exclude, ..Filter::default() }
+            .apply(&mut c);
+        assert!(c.offers.iter().all(|o| o.model_id.author() != Some("openrouter")));
         assert!(c.offers.iter().all(|o| !o.has_variable_price()));
         let mut c = catalog();
-        Filter {
-            authors: vec!["anthropic".into()],
-            ..Filter::default()
-        }
-        .apply(&mut c);
+        Filter { authors: vec!["anthropic".into()], ..Filter::default() }.apply(&mut c);
         assert!(!c.models.is_empty());
         assert!(c.models.iter().all(|m| m.id.author() == Some("anthropic")));
-        assert!(
-            c.aliases
-                .iter()
-                .all(|a| a.model_id.author() == Some("anthropic"))
-        );
+        assert!(c.aliases.iter().all(|a| a.model_id.author() == Some("anthropic")));
     }
 }

@@ -10,7 +10,8 @@ pub use filter::{Filter, Inclusion, is_free};
 use crate::config::{OpenRouterSettings, Secret};
 use crate::domain::{Catalog, ChangeEvent, ChangeKind, RunOrigin, RunStatus, RunTrigger, UnixMs};
 use crate::sources::http::{FetchError, Fetched, HttpClient, RetryPolicy, Validators};
-use crate::sources::{openrouter, snapshot};
+use crate::sources::price_list::PriceListEntry;
+use crate::sources::{self, Source, openrouter, snapshot};
 use crate::store::{FetchState, NewRun, RunOutcome, Store, StoreError};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -29,7 +30,7 @@ pub enum SyncInput {
     Network,
     /// The bundled snapshot only.
     Offline,
-    /// A saved `GET /models` response.
+    /// A saved response (`GET /models` for OpenRouter, the data file of a price list).
     File(PathBuf),
 }
 
@@ -38,8 +39,12 @@ pub enum SyncInput {
 pub struct SyncRequest {
     /// What started it.
     pub trigger: RunTrigger,
+    /// The source to sync.
+    pub source: Source,
     /// Where the data comes from.
     pub input: SyncInput,
+    /// The URL of a price list's data (default: where the source publishes it).
+    pub url: Option<String>,
     /// OpenRouter settings.
     pub openrouter: OpenRouterSettings,
     /// OpenRouter API key (optional for the catalog).
@@ -127,20 +132,24 @@ pub enum SyncError {
     },
     /// The network is down and the bundled snapshot is older than the stored catalog.
     #[error(
-        "{cause}; the stored catalog came from a newer {origin} sync than the bundled snapshot ({date}), so nothing was changed. Use --offline to apply the snapshot anyway"
+        "{cause}; the stored catalog came from a newer {origin} sync than the bundled snapshot, so nothing was changed. Use --offline to apply the snapshot anyway"
     )]
     StaleFallback {
         /// The network failure.
         cause: FetchError,
         /// Origin of the last applied sync.
         origin: String,
-        /// The snapshot's date.
-        date: &'static str,
+    },
+    /// A price list sent something we cannot accept.
+    #[error("malformed {source_name} data: {message}")]
+    PriceList {
+        /// The source.
+        source_name: &'static str,
+        /// What is wrong.
+        message: String,
     },
     /// `--observed-at` is not after the newest recorded change.
-    #[error(
-        "--observed-at {given} is not after the newest recorded price change ({latest}); history is append-only"
-    )]
+    #[error("--observed-at {given} is not after the newest recorded price change ({latest}); history is append-only")]
     Clock {
         /// The time given.
         given: String,
@@ -173,26 +182,12 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// The HTTP client OpenRouter is fetched with: app headers, timeouts, retries, optional key.
-pub fn openrouter_client(
-    settings: &OpenRouterSettings,
-    api_key: Option<Secret>,
-) -> Result<HttpClient, FetchError> {
+pub fn openrouter_client(settings: &OpenRouterSettings, api_key: Option<Secret>) -> Result<HttpClient, FetchError> {
     let mut headers = HeaderMap::new();
-    headers.insert(
-        "HTTP-Referer",
-        HeaderValue::from_static("https://github.com/llmcost/llmcost"),
-    );
+    headers.insert("HTTP-Referer", HeaderValue::from_static("https://github.com/llmcost/llmcost"));
     headers.insert("X-Title", HeaderValue::from_static("llmcost"));
-    let policy = RetryPolicy {
-        max_retries: settings.retries,
-        ..RetryPolicy::default()
-    };
-    HttpClient::new(
-        Duration::from_secs(settings.timeout_secs.max(1)),
-        policy,
-        headers,
-        api_key,
-    )
+    let policy = RetryPolicy { max_retries: settings.retries, ..RetryPolicy::default() };
+    HttpClient::new(Duration::from_secs(settings.timeout_secs.max(1)), policy, headers, api_key)
 }
 
 /// The body a sync works on, with where it came from.
@@ -216,7 +211,7 @@ pub async fn run(store: &dyn Store, req: &SyncRequest) -> Result<SyncReport, Syn
     let run_id = store
         .begin_run(&NewRun {
             trigger: req.trigger.as_str().into(),
-            source: openrouter::SOURCE.into(),
+            source: req.source.name().into(),
             holder: holder(),
             started_at: now_ms(),
         })
@@ -246,6 +241,7 @@ fn elapsed_ms(started: Instant) -> i64 {
 /// What shaped the applied result besides the body: filters and endpoint settings.
 fn fingerprint(req: &SyncRequest) -> String {
     let shape = serde_json::json!({
+        "source": req.source.name(),
         "filter": req.filter,
         "endpoints": req.openrouter.endpoints && req.input == SyncInput::Network,
         "all_modalities": req.openrouter.all_modalities,
@@ -253,26 +249,15 @@ fn fingerprint(req: &SyncRequest) -> String {
     sha256_hex(shape.to_string().as_bytes())
 }
 
-async fn acquire(
-    store: &dyn Store,
-    req: &SyncRequest,
-    client: &HttpClient,
-    fp: &str,
-) -> Result<Acquired, SyncError> {
-    let all = req.openrouter.all_modalities;
+async fn acquire(store: &dyn Store, req: &SyncRequest, client: &HttpClient, fp: &str) -> Result<Acquired, SyncError> {
+    let all = req.openrouter.all_modalities && req.source == Source::Openrouter;
     let snapshot_input = |fallback_reason: Option<String>| -> Result<Input, SyncError> {
-        let body = snapshot::openrouter_models(all).map_err(|e| SyncError::Input {
-            path: "bundled snapshot".into(),
-            reason: e.to_string(),
-        })?;
+        let (body, date) = snapshot::bundled(req.source, all)
+            .map_err(|e| SyncError::Input { path: "bundled snapshot".into(), reason: e.to_string() })?;
         Ok(Input {
             body,
             origin: RunOrigin::Snapshot,
-            state_url: format!(
-                "snapshot:openrouter/{}{}",
-                snapshot::OPENROUTER_SNAPSHOT_DATE,
-                if all { "/all" } else { "" }
-            ),
+            state_url: format!("snapshot:{}/{date}{}", req.source.name(), if all { "/all" } else { "" }),
             validators: Validators::default(),
             fallback_reason,
         })
@@ -280,10 +265,9 @@ async fn acquire(
     match &req.input {
         SyncInput::Offline => Ok(Acquired::Body(snapshot_input(None)?)),
         SyncInput::File(path) => {
-            let body = tokio::fs::read(path).await.map_err(|e| SyncError::Input {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
+            let body = tokio::fs::read(path)
+                .await
+                .map_err(|e| SyncError::Input { path: path.display().to_string(), reason: e.to_string() })?;
             let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
             Ok(Acquired::Body(Input {
                 body,
@@ -294,14 +278,14 @@ async fn acquire(
             }))
         }
         SyncInput::Network => {
-            let url = openrouter::models_url(&req.openrouter.url, all);
+            let url = match req.source {
+                Source::Openrouter => openrouter::models_url(&req.openrouter.url, all),
+                other => req.url.clone().unwrap_or_else(|| other.default_url().to_string()),
+            };
             let previous = store.fetch_state(&url).await?;
             let validators = previous
                 .filter(|p| !req.force && p.fingerprint == fp)
-                .map(|p| Validators {
-                    etag: p.etag,
-                    last_modified: p.last_modified,
-                });
+                .map(|p| Validators { etag: p.etag, last_modified: p.last_modified });
             match client.get(&url, validators.as_ref()).await {
                 Ok(Fetched::NotModified) => Ok(Acquired::NotModified),
                 Ok(Fetched::Body { bytes, validators }) => Ok(Acquired::Body(Input {
@@ -312,21 +296,15 @@ async fn acquire(
                     fallback_reason: None,
                 })),
                 Err(e) if e.is_unreachable() => {
-                    let last = store.last_applied_origin(openrouter::SOURCE).await?;
+                    let last = store.last_applied_origin(req.source.name()).await?;
                     match last.as_deref() {
                         None | Some("snapshot") => {
-                            let reason = format!(
-                                "{e}; using the bundled snapshot of {}",
-                                snapshot::OPENROUTER_SNAPSHOT_DATE
-                            );
+                            let date = snapshot::bundled(req.source, all).map(|(_, d)| d).unwrap_or("?");
+                            let reason = format!("{e}; using the bundled snapshot ({date})");
                             tracing::info!("network unreachable: {reason}");
                             Ok(Acquired::Body(snapshot_input(Some(reason))?))
                         }
-                        Some(origin) => Err(SyncError::StaleFallback {
-                            cause: e,
-                            origin: origin.to_string(),
-                            date: snapshot::OPENROUTER_SNAPSHOT_DATE,
-                        }),
+                        Some(origin) => Err(SyncError::StaleFallback { cause: e, origin: origin.to_string() }),
                     }
                 }
                 Err(e) => Err(e.into()),
@@ -340,9 +318,7 @@ fn progress_bar(enabled: bool, len: usize) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} endpoints {bar:30} {pos}/{len} {elapsed}")
-    {
+    if let Ok(style) = ProgressStyle::with_template("{spinner} endpoints {bar:30} {pos}/{len} {elapsed}") {
         bar.set_style(style);
     }
     bar
@@ -350,17 +326,9 @@ fn progress_bar(enabled: bool, len: usize) -> ProgressBar {
 
 /// Fetch every listing's provider endpoints, a bounded number at a time; the first
 /// failure fails the sync (a partial fetch must not look like vanished providers).
-async fn fetch_endpoints(
-    client: &HttpClient,
-    req: &SyncRequest,
-    catalog: &mut Catalog,
-) -> Result<(), SyncError> {
-    let listings: Vec<String> = catalog
-        .offers
-        .iter()
-        .filter(|o| o.served_by.is_none())
-        .map(|o| o.listing_id.clone())
-        .collect();
+async fn fetch_endpoints(client: &HttpClient, req: &SyncRequest, catalog: &mut Catalog) -> Result<(), SyncError> {
+    let listings: Vec<String> =
+        catalog.offers.iter().filter(|o| o.served_by.is_none()).map(|o| o.listing_id.clone()).collect();
     let bar = progress_bar(req.progress, listings.len());
     let base = req.openrouter.url.clone();
     let results: Vec<(String, Option<Vec<crate::domain::Offer>>)> = futures::stream::iter(listings)
@@ -372,17 +340,14 @@ async fn fetch_endpoints(
                 bar.inc(1);
                 match fetched {
                     Ok(Fetched::Body { bytes, .. }) => {
-                        let wire = openrouter::parse_endpoints(&bytes).map_err(|e| {
-                            openrouter::ParseError::Json(format!("endpoints of {listing}: {e}"))
-                        })?;
+                        let wire = openrouter::parse_endpoints(&bytes)
+                            .map_err(|e| openrouter::ParseError::Json(format!("endpoints of {listing}: {e}")))?;
                         let offers = openrouter::endpoint_offers(&listing, &wire)?;
                         Ok::<_, SyncError>((listing, Some(offers)))
                     }
                     // No endpoints known for this listing (router models): leave its
                     // stored endpoint offers alone.
-                    Err(FetchError::Status { status: 404, .. }) | Ok(Fetched::NotModified) => {
-                        Ok((listing, None))
-                    }
+                    Err(FetchError::Status { status: 404, .. }) | Ok(Fetched::NotModified) => Ok((listing, None)),
                     Err(e) => Err(e.into()),
                 }
             }
@@ -401,6 +366,18 @@ async fn fetch_endpoints(
     Ok(())
 }
 
+/// Parse a price list's data into entries.
+fn price_list_entries(source: Source, body: &[u8], at: UnixMs) -> Result<Vec<PriceListEntry>, SyncError> {
+    let err = |e: &dyn std::fmt::Display| SyncError::PriceList { source_name: source.name(), message: e.to_string() };
+    let now = jiff::Timestamp::from_millisecond(at).map_err(|e| err(&e))?;
+    match source {
+        Source::Litellm => sources::litellm::parse(body).map_err(|e| err(&e)),
+        Source::GenaiPrices => sources::genai_prices::parse(body, now).map_err(|e| err(&e)),
+        Source::ModelsDev => sources::models_dev::parse(body).map_err(|e| err(&e)),
+        Source::Openrouter => Ok(Vec::new()),
+    }
+}
+
 async fn run_inner(
     store: &dyn Store,
     req: &SyncRequest,
@@ -414,34 +391,23 @@ async fn run_inner(
     let latest = store.latest_price_change().await?.unwrap_or(i64::MIN);
     let at = match req.observed_at {
         Some(t) if t <= latest => {
-            return Err(SyncError::Clock {
-                given: format_ms(t),
-                latest: format_ms(latest),
-            });
+            return Err(SyncError::Clock { given: format_ms(t), latest: format_ms(latest) });
         }
         Some(t) => t,
         None => now_ms().max(latest.saturating_add(1)),
     };
 
-    let finish_without_apply =
-        |status: RunStatus, origin: RunOrigin, fallback_reason: Option<String>| async move {
-            let outcome = RunOutcome {
-                status: status.as_str().into(),
-                origin: Some(origin.as_str().into()),
-                finished_at: now_ms(),
-                duration_ms: elapsed_ms(started),
-                ..RunOutcome::default()
-            };
-            store.finish_run(run_id, &outcome).await?;
-            Ok::<_, SyncError>(SyncReport::empty(
-                run_id,
-                status,
-                origin,
-                fallback_reason,
-                at,
-                started,
-            ))
+    let finish_without_apply = |status: RunStatus, origin: RunOrigin, fallback_reason: Option<String>| async move {
+        let outcome = RunOutcome {
+            status: status.as_str().into(),
+            origin: Some(origin.as_str().into()),
+            finished_at: now_ms(),
+            duration_ms: elapsed_ms(started),
+            ..RunOutcome::default()
         };
+        store.finish_run(run_id, &outcome).await?;
+        Ok::<_, SyncError>(SyncReport::empty(req.source, run_id, status, origin, fallback_reason, at, started))
+    };
 
     tracing::debug!(elapsed_ms = elapsed_ms(started), "client ready");
     let mut input = match acquire(store, req, &client, &fp).await? {
@@ -451,63 +417,51 @@ async fn run_inner(
         }
         Acquired::Body(input) => input,
     };
-    tracing::debug!(
-        elapsed_ms = elapsed_ms(started),
-        bytes = input.body.len(),
-        "acquired"
-    );
+    tracing::debug!(elapsed_ms = elapsed_ms(started), bytes = input.body.len(), "acquired");
     let content_hash = sha256_hex(&input.body);
     let previous = store.fetch_state(&input.state_url).await?;
-    if !req.force
-        && previous
-            .as_ref()
-            .is_some_and(|p| p.content_hash == content_hash && p.fingerprint == fp)
-    {
+    if !req.force && previous.as_ref().is_some_and(|p| p.content_hash == content_hash && p.fingerprint == fp) {
         tracing::info!("upstream content is identical to the last applied sync; nothing to do");
-        return finish_without_apply(RunStatus::NoChange, input.origin, input.fallback_reason)
-            .await;
+        return finish_without_apply(RunStatus::NoChange, input.origin, input.fallback_reason).await;
     }
 
     let phase = |name: &str| tracing::debug!(elapsed_ms = elapsed_ms(started), "{name}");
     phase("fetched");
-    let wire = openrouter::parse_models(&input.body)?;
-    input.body = Vec::new();
-    phase("parsed");
-    let mut catalog = openrouter::to_catalog(&wire)?;
-    drop(wire);
+    let current = store.load_state().await?;
+    phase("stored catalog loaded");
+    let mut catalog = match req.source {
+        Source::Openrouter => {
+            let wire = openrouter::parse_models(&input.body)?;
+            input.body = Vec::new();
+            openrouter::to_catalog(&wire)?
+        }
+        price_list => {
+            let entries = price_list_entries(price_list, &input.body, at)?;
+            input.body = Vec::new();
+            let (catalog, resolutions) = sources::price_list::to_catalog(price_list.name(), &entries, &current);
+            tracing::info!(?resolutions, "resolved {} price list ids", entries.len());
+            catalog
+        }
+    };
     req.filter.apply(&mut catalog);
-    phase("mapped and filtered");
-    if req.openrouter.endpoints && input.origin == RunOrigin::Network {
+    phase("parsed, mapped and filtered");
+    if req.source == Source::Openrouter && req.openrouter.endpoints && input.origin == RunOrigin::Network {
         fetch_endpoints(&client, req, &mut catalog).await?;
         req.filter.apply(&mut catalog);
         phase("endpoints fetched");
     }
 
-    let current = store.load_state().await?;
-    phase("stored catalog loaded");
     if !req.force {
         check_drop(&current, &catalog, req.min_ratio)?;
     }
-    let changes = diff(
-        &current,
-        &catalog,
-        &DiffOptions {
-            alert_threshold_percent: req.alert_threshold_percent,
-        },
-    );
+    let changes = diff(&current, &catalog, &DiffOptions { alert_threshold_percent: req.alert_threshold_percent });
     phase("diffed");
     for e in changes.events.iter().filter(|e| e.is_alert) {
         tracing::warn!(model = e.model_id, "price alert: {}", e.describe());
     }
 
-    let mut report = SyncReport::empty(
-        run_id,
-        RunStatus::Succeeded,
-        input.origin,
-        input.fallback_reason,
-        at,
-        started,
-    );
+    let mut report =
+        SyncReport::empty(req.source, run_id, RunStatus::Succeeded, input.origin, input.fallback_reason, at, started);
     report.models_seen = catalog.models.len();
     report.offers_seen = catalog.offers.len();
     report.endpoints_fetched = catalog.endpoints_fetched_for.len();
@@ -544,9 +498,7 @@ async fn run_inner(
         };
         outcome.finished_at = now_ms();
         outcome.duration_ms = elapsed_ms(started);
-        store
-            .apply(run_id, at, &changes, Some(&fetch), &outcome)
-            .await?;
+        store.apply(run_id, at, &changes, Some(&fetch), &outcome).await?;
         phase("applied");
     }
     report.events = changes.events;
@@ -556,6 +508,7 @@ async fn run_inner(
 
 impl SyncReport {
     fn empty(
+        source: Source,
         run_id: i64,
         status: RunStatus,
         origin: RunOrigin,
@@ -565,7 +518,7 @@ impl SyncReport {
     ) -> Self {
         Self {
             run_id,
-            source: openrouter::SOURCE.into(),
+            source: source.name().into(),
             status,
             origin,
             fallback_reason,

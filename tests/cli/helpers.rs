@@ -15,9 +15,7 @@ pub use openrouter_mock::EndpointsFromCatalog;
 
 /// The recorded fixtures folder.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/openrouter")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openrouter").join(name)
 }
 
 /// The bytes of a recorded fixture.
@@ -46,10 +44,7 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("temp dir"),
-            server: MockServer::start().await,
-        }
+        Self { dir: tempfile::tempdir().expect("temp dir"), server: MockServer::start().await }
     }
 
     pub fn db_url(&self) -> String {
@@ -63,16 +58,11 @@ impl TestApp {
 
     /// Serve `GET /api/v1/models` with a fixture's exact bytes (optionally with an ETag).
     pub async fn serve_models(&self, fixture_name: &str, etag: Option<&str>) {
-        let mut resp = ResponseTemplate::new(200)
-            .set_body_raw(fixture_bytes(fixture_name), "application/json");
+        let mut resp = ResponseTemplate::new(200).set_body_raw(fixture_bytes(fixture_name), "application/json");
         if let Some(tag) = etag {
             resp = resp.insert_header("ETag", tag);
         }
-        Mock::given(method("GET"))
-            .and(path("/api/v1/models"))
-            .respond_with(resp)
-            .mount(&self.server)
-            .await;
+        Mock::given(method("GET")).and(path("/api/v1/models")).respond_with(resp).mount(&self.server).await;
     }
 
     /// Serve every listing's endpoints, derived from a models fixture (see [`EndpointsFromCatalog`]).
@@ -120,11 +110,7 @@ impl TestApp {
     }
 
     async fn pool(&self) -> sqlx::SqlitePool {
-        SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect(&self.db_url())
-            .await
-            .expect("open db")
+        SqlitePoolOptions::new().max_connections(1).connect(&self.db_url()).await.expect("open db")
     }
 
     /// Every catalog table, row by row, as text: equal dumps mean an unchanged catalog.
@@ -147,10 +133,7 @@ impl TestApp {
         let mut dump = String::new();
         for (table, order) in tables {
             let sql = format!("SELECT * FROM {table} ORDER BY {order}");
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .fetch_all(&pool)
-                .await
-                .expect("query");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&pool).await.expect("query");
             dump.push_str(&format!("== {table} ({})\n", rows.len()));
             for r in rows {
                 let cols: Vec<String> = (0..r.len())
@@ -178,19 +161,14 @@ impl TestApp {
             .await
             .expect("query");
         pool.close().await;
-        rows.iter()
-            .map(|r| (r.get("status"), r.get("origin"), r.get("error")))
-            .collect()
+        rows.iter().map(|r| (r.get("status"), r.get("origin"), r.get("error"))).collect()
     }
 
     /// How many rows a table has.
     pub async fn count(&self, table: &str) -> i64 {
         let pool = self.pool().await;
         let sql = format!("SELECT COUNT(*) FROM {table}");
-        let n = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&pool)
-            .await
-            .expect("count");
+        let n = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&pool).await.expect("count");
         pool.close().await;
         n
     }

@@ -2,5 +2,7 @@
 //! fixtures, and a real SQLite database.
 
 mod commands;
+mod cost;
 mod helpers;
+mod sources;
 mod sync;

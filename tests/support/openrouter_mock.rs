@@ -39,12 +39,8 @@ impl EndpointsFromCatalog {
     /// Serve endpoints for the listings of a catalog body.
     pub fn from_catalog(catalog: &[u8]) -> Self {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openrouter");
-        let real = std::fs::read(dir.join("endpoints_nex-agi_nex-n2.5-pro-free_2026-09-22.json"))
-            .expect("capture");
-        let models = models_of(catalog)
-            .into_iter()
-            .map(|m| (m["id"].as_str().expect("id").to_string(), m))
-            .collect();
+        let real = std::fs::read(dir.join("endpoints_nex-agi_nex-n2.5-pro-free_2026-09-22.json")).expect("capture");
+        let models = models_of(catalog).into_iter().map(|m| (m["id"].as_str().expect("id").to_string(), m)).collect();
         Self { models, real }
     }
 
@@ -58,11 +54,7 @@ impl EndpointsFromCatalog {
         if let Some(p) = pricing["prompt"].as_str() {
             if let Ok(d) = p.parse::<rust_decimal::Decimal>() {
                 if d > rust_decimal::Decimal::ZERO {
-                    dearer["prompt"] = Value::String(
-                        (d * rust_decimal::Decimal::new(11, 1))
-                            .normalize()
-                            .to_string(),
-                    );
+                    dearer["prompt"] = Value::String((d * rust_decimal::Decimal::new(11, 1)).normalize().to_string());
                 }
             }
         }
@@ -97,20 +89,15 @@ impl EndpointsFromCatalog {
 
 impl Respond for EndpointsFromCatalog {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let listing = request
-            .url
-            .path()
-            .trim_start_matches("/api/v1/models/")
-            .trim_end_matches("/endpoints")
-            .to_string();
+        let listing =
+            request.url.path().trim_start_matches("/api/v1/models/").trim_end_matches("/endpoints").to_string();
         if listing == "nex-agi/nex-n2.5-pro:free" {
             return ResponseTemplate::new(200).set_body_raw(self.real.clone(), "application/json");
         }
         match self.models.get(&listing) {
             Some(m) => ResponseTemplate::new(200).set_body_json(Self::endpoints_for(m)),
-            None => ResponseTemplate::new(404).set_body_json(
-                serde_json::json!({"error": {"code": 404, "message": "Model not found"}}),
-            ),
+            None => ResponseTemplate::new(404)
+                .set_body_json(serde_json::json!({"error": {"code": 404, "message": "Model not found"}})),
         }
     }
 }

@@ -1,0 +1,392 @@
+//! The price book: every offer of every model with its full price history, indexed so a
+//! request's cost is one lookup and one exact calculation. Built from the store once, then
+//! pure and read-only.
+//!
+//! # Which offer prices a request
+//! 1. An id that names an offer (a variant listing `openai/gpt-oss-20b:free`, or a price
+//!    list's id such as `azure/gpt-4o`) is priced by that offer, unless a provider is given.
+//! 2. With a provider, among the model's active offers sold or served by it: the one listed
+//!    under the id as sent, else by source (openrouter, litellm, genai-prices, models-dev),
+//!    plain listings before variants, shorter listing ids first. None: an error listing the
+//!    providers that do offer the model.
+//! 3. Without a provider: the model's OpenRouter listing, else its first-party offer (sold by
+//!    the model's author), else the first offer by the order above.
+//!
+//! A request at time T is priced with the prices valid at T; an offer with no price at T is
+//! an error, never 0.
+
+use super::{CostBreakdown, CostError, CostLine, Usage, price_request};
+use crate::domain::{CatalogState, ModelId, Price, UnixMs};
+use crate::identity::{ModelIndex, Resolution, Rule, normalize};
+use crate::store::PriceRecord;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Sources in order of preference when several offer a model.
+pub const SOURCE_PREFERENCE: [&str; 4] = ["openrouter", "litellm", "genai-prices", "models-dev"];
+
+fn source_rank(source: &str) -> usize {
+    SOURCE_PREFERENCE.iter().position(|s| *s == source).unwrap_or(SOURCE_PREFERENCE.len())
+}
+
+/// One offer with its whole price history.
+#[derive(Debug, Clone)]
+pub struct BookOffer {
+    /// The offer's key.
+    pub key: String,
+    /// The source that states it.
+    pub source: String,
+    /// Who bills.
+    pub seller: String,
+    /// The serving endpoint, for aggregator endpoints.
+    pub served_by: Option<String>,
+    /// The serving provider.
+    pub provider: Option<String>,
+    /// The id the seller lists it under.
+    pub listing_id: String,
+    /// Variant (`free`, `batch`, ...).
+    pub variant: Option<String>,
+    /// Active now.
+    pub is_active: bool,
+    /// Fraction taken off every price.
+    pub discount: Option<Decimal>,
+    /// The prices valid now.
+    current: Vec<Price>,
+    /// Every price interval, oldest first.
+    history: Vec<PriceRecord>,
+}
+
+impl BookOffer {
+    fn sells_or_serves(&self, provider: &str) -> bool {
+        let p = normalize(provider);
+        normalize(&self.seller) == p
+            || self.provider.as_deref().map(normalize).as_deref() == Some(p.as_str())
+            || self.served_by.as_deref().is_some_and(|s| normalize(s) == p)
+    }
+
+    fn preference(&self) -> (bool, usize, bool, usize, &str) {
+        (
+            !self.is_active,
+            source_rank(&self.source),
+            self.variant.is_some() || self.served_by.is_some(),
+            self.listing_id.len(),
+            self.listing_id.as_str(),
+        )
+    }
+
+    /// The prices valid at `at` (the current ones when `at` is `None`), with their start.
+    fn prices_at(&self, at: Option<UnixMs>) -> Vec<(Price, UnixMs)> {
+        match at {
+            None => self
+                .current
+                .iter()
+                .map(|p| {
+                    let since = self
+                        .history
+                        .iter()
+                        .rev()
+                        .find(|r| r.price.key == p.key && r.valid_to.is_none())
+                        .map_or(0, |r| r.valid_from);
+                    (p.clone(), since)
+                })
+                .collect(),
+            Some(t) => self
+                .history
+                .iter()
+                .filter(|r| r.valid_from <= t && r.valid_to.is_none_or(|end| end > t))
+                .map(|r| (r.price.clone(), r.valid_from))
+                .collect(),
+        }
+    }
+}
+
+/// Why a request could not be priced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuoteError {
+    /// No model has that id.
+    #[error("unknown model {id:?}{}", hint(candidates))]
+    UnknownModel {
+        /// The id as sent.
+        id: String,
+        /// Ids that look alike.
+        candidates: Vec<String>,
+    },
+    /// Several models fit the id equally well.
+    #[error("model id {id:?} is ambiguous: it could be {}", candidates.join(", "))]
+    Ambiguous {
+        /// The id as sent.
+        id: String,
+        /// The models it could mean.
+        candidates: Vec<String>,
+    },
+    /// The model has no (active) offer from that provider.
+    #[error("{model} is not offered by {provider:?}; offered by: {}", available.join(", "))]
+    NoOffer {
+        /// The model.
+        model: String,
+        /// The provider asked for.
+        provider: String,
+        /// Providers that do offer it.
+        available: Vec<String>,
+    },
+    /// The model has no offer at all.
+    #[error("{0} has no priced offer")]
+    Unpriced(String),
+    /// The offer had no price at the time asked for.
+    #[error("{offer} has no price at {at} (its first price is from {first})")]
+    NoPriceAt {
+        /// The offer.
+        offer: String,
+        /// The time asked for.
+        at: String,
+        /// Its first recorded price.
+        first: String,
+    },
+    /// The engine refused the request.
+    #[error(transparent)]
+    Cost(#[from] CostError),
+}
+
+fn hint(candidates: &[String]) -> String {
+    if candidates.is_empty() { String::new() } else { format!("; did you mean {}?", candidates.join(", ")) }
+}
+
+fn time_text(ms: UnixMs) -> String {
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
+}
+
+/// One priced line with the time its price became valid.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuoteLine {
+    /// The engine's line.
+    #[serde(flatten)]
+    pub line: CostLine,
+    /// When the price used became valid (unix ms).
+    pub price_valid_from: UnixMs,
+}
+
+/// A priced request: which model and offer, and the exact cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quote {
+    /// The model.
+    pub model: String,
+    /// How the id was resolved.
+    pub resolved_by: Rule,
+    /// The offer's key.
+    pub offer: String,
+    /// The source of the prices.
+    pub source: String,
+    /// Who bills.
+    pub seller: String,
+    /// The serving endpoint, if any.
+    pub served_by: Option<String>,
+    /// The offer's listing id.
+    pub listing_id: String,
+    /// The time priced (RFC 3339).
+    pub at: String,
+    /// Total in USD, exact.
+    pub total_usd: Decimal,
+    /// One line per component and tier.
+    pub lines: Vec<QuoteLine>,
+}
+
+/// Keep the prices of one service mode: a mode's own price (condition `batch`, ...) replaces
+/// the standard price of the same component and tier; other modes' prices are dropped.
+/// Time-of-day windows apply in every mode.
+fn select_mode(prices: Vec<(Price, UnixMs)>, mode: Option<&str>) -> Vec<(Price, UnixMs)> {
+    let is_mode = |c: &str| !c.is_empty() && !c.starts_with("utc:");
+    let wanted = |c: &str| mode.is_some_and(|m| m == c);
+    let overridden: Vec<(crate::domain::Component, i64)> = prices
+        .iter()
+        .filter(|(p, _)| wanted(&p.key.condition))
+        .map(|(p, _)| (p.key.component, p.key.min_prompt_tokens))
+        .collect();
+    prices
+        .into_iter()
+        .filter_map(|(mut p, since)| {
+            if wanted(&p.key.condition) {
+                p.key.condition.clear();
+                Some((p, since))
+            } else {
+                let replaced =
+                    p.key.condition.is_empty() && overridden.contains(&(p.key.component, p.key.min_prompt_tokens));
+                (!is_mode(&p.key.condition) && !replaced).then_some((p, since))
+            }
+        })
+        .collect()
+}
+
+/// Every offer's prices, ready to price requests.
+#[derive(Debug, Clone, Default)]
+pub struct PriceBook {
+    index: ModelIndex,
+    offers: HashMap<String, Vec<BookOffer>>,
+    alias_offers: HashMap<String, String>,
+    model_ids: Vec<String>,
+}
+
+impl PriceBook {
+    /// Build from the stored catalog and every price interval (offer key, interval).
+    pub fn new(state: &CatalogState, intervals: Vec<(String, PriceRecord)>) -> Self {
+        let mut history: HashMap<String, Vec<PriceRecord>> = HashMap::new();
+        for (key, record) in intervals {
+            history.entry(key).or_default().push(record);
+        }
+        let mut offers: HashMap<String, Vec<BookOffer>> = HashMap::new();
+        for s in state.offers.values() {
+            let o = &s.offer;
+            let mut hist = history.remove(o.key.as_str()).unwrap_or_default();
+            hist.sort_by_key(|r| r.valid_from);
+            offers.entry(o.model_id.to_string()).or_default().push(BookOffer {
+                key: o.key.to_string(),
+                source: o.source.clone(),
+                seller: o.seller.clone(),
+                served_by: o.served_by.clone(),
+                provider: o.provider.clone(),
+                listing_id: o.listing_id.clone(),
+                variant: o.variant.clone(),
+                is_active: s.is_active,
+                discount: o.discount,
+                current: s
+                    .prices
+                    .iter()
+                    .map(|(k, c)| Price { key: k.clone(), value: c.value, scope: c.scope })
+                    .collect(),
+                history: hist,
+            });
+        }
+        for list in offers.values_mut() {
+            list.sort_by(|a, b| a.preference().cmp(&b.preference()));
+        }
+        let mut aliases: Vec<_> = state.aliases.values().filter(|a| a.is_active).collect();
+        aliases.sort_by_key(|a| (source_rank(&a.alias.source), a.alias.alias.clone()));
+        let mut alias_offers = HashMap::new();
+        for a in aliases {
+            if let Some(k) = &a.alias.offer_key {
+                alias_offers.entry(a.alias.alias.clone()).or_insert_with(|| k.to_string());
+            }
+        }
+        // Listing ids name their offers too.
+        for list in offers.values() {
+            for o in list.iter().filter(|o| o.served_by.is_none()) {
+                alias_offers.entry(o.listing_id.clone()).or_insert_with(|| o.key.clone());
+            }
+        }
+        let mut model_ids: Vec<String> = state.models.keys().cloned().collect();
+        model_ids.sort();
+        Self { index: ModelIndex::from_state(state), offers, alias_offers, model_ids }
+    }
+
+    /// The model an id means.
+    pub fn resolve_model(&self, raw: &str) -> Result<(ModelId, Rule), QuoteError> {
+        match self.index.resolve(raw, None) {
+            Resolution::Known(id, rule) => Ok((id, rule)),
+            Resolution::Ambiguous(c) => Err(QuoteError::Ambiguous {
+                id: raw.to_string(),
+                candidates: c.into_iter().map(|m| m.to_string()).collect(),
+            }),
+            Resolution::Unknown => Err(QuoteError::UnknownModel { id: raw.to_string(), candidates: self.suggest(raw) }),
+        }
+    }
+
+    /// Up to five model ids that contain the id's slug.
+    fn suggest(&self, raw: &str) -> Vec<String> {
+        let slug = normalize(raw.rsplit('/').next().unwrap_or(raw));
+        let stem = slug.split(':').next().unwrap_or(&slug);
+        if stem.len() < 3 {
+            return Vec::new();
+        }
+        self.model_ids.iter().filter(|m| normalize(m).contains(stem)).take(5).cloned().collect()
+    }
+
+    /// The offer that prices a request for `raw` (see the module rules).
+    pub fn offer(&self, raw: &str, provider: Option<&str>) -> Result<(ModelId, Rule, &BookOffer), QuoteError> {
+        let (model, rule) = self.resolve_model(raw)?;
+        let offers = self.offers.get(model.as_str()).map(Vec::as_slice).unwrap_or_default();
+        let named = self.alias_offers.get(raw).and_then(|k| offers.iter().find(|o| &o.key == k));
+        let chosen = match provider {
+            None => named
+                .or_else(|| {
+                    offers.iter().find(|o| {
+                        o.is_active && o.source == "openrouter" && o.served_by.is_none() && o.variant.is_none()
+                    })
+                })
+                .or_else(|| {
+                    let author = model.author().unwrap_or_default();
+                    offers.iter().find(|o| o.is_active && normalize(&o.seller) == normalize(author))
+                })
+                .or_else(|| offers.iter().find(|o| o.is_active)),
+            Some(p) => {
+                let candidates = || offers.iter().filter(|o| o.is_active && o.sells_or_serves(p));
+                let found = candidates().find(|o| o.listing_id == raw).or_else(|| candidates().next());
+                if found.is_none() {
+                    let mut available: Vec<String> = offers
+                        .iter()
+                        .filter(|o| o.is_active)
+                        .map(|o| o.served_by.clone().unwrap_or_else(|| o.seller.clone()))
+                        .collect();
+                    available.sort();
+                    available.dedup();
+                    return Err(QuoteError::NoOffer { model: model.to_string(), provider: p.to_string(), available });
+                }
+                found
+            }
+        };
+        let offer = chosen.ok_or_else(|| QuoteError::Unpriced(model.to_string()))?;
+        Ok((model, rule, offer))
+    }
+
+    /// Price a request: `raw` as the client sent it, an optional provider, the time of the
+    /// request (now when `None`) and its service mode (`batch`, `priority`, `flex`; the
+    /// standard prices when `None`).
+    pub fn quote(
+        &self,
+        raw: &str,
+        usage: &Usage,
+        provider: Option<&str>,
+        at: Option<UnixMs>,
+        mode: Option<&str>,
+    ) -> Result<Quote, QuoteError> {
+        let (model, rule, offer) = self.offer(raw, provider)?;
+        let now = jiff::Timestamp::now().as_millisecond();
+        let when = at.unwrap_or(now);
+        let priced = select_mode(offer.prices_at(at), mode);
+        if priced.is_empty() {
+            return Err(QuoteError::NoPriceAt {
+                offer: offer.key.clone(),
+                at: time_text(when),
+                first: offer.history.first().map_or_else(|| "never".into(), |r| time_text(r.valid_from)),
+            });
+        }
+        let prices: Vec<Price> = priced.iter().map(|(p, _)| p.clone()).collect();
+        let ts = jiff::Timestamp::from_millisecond(when).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let CostBreakdown { lines, total } = price_request(&prices, offer.discount, usage, ts)?;
+        let lines = lines
+            .into_iter()
+            .map(|line| {
+                let price_valid_from = priced
+                    .iter()
+                    .find(|(p, _)| {
+                        p.key.component == line.component
+                            && p.key.min_prompt_tokens == line.min_prompt_tokens
+                            && p.key.condition == line.condition
+                    })
+                    .map_or(0, |(_, since)| *since);
+                QuoteLine { line, price_valid_from }
+            })
+            .collect();
+        Ok(Quote {
+            model: model.to_string(),
+            resolved_by: rule,
+            offer: offer.key.clone(),
+            source: offer.source.clone(),
+            seller: offer.seller.clone(),
+            served_by: offer.served_by.clone(),
+            listing_id: offer.listing_id.clone(),
+            at: time_text(when),
+            total_usd: total,
+            lines,
+        })
+    }
+}
