@@ -83,6 +83,8 @@ impl Default for SyncSettings {
 pub struct Settings {
     /// Database URL (`sqlite:PATH`); default: `llmcost.db` in the platform data directory.
     pub db: Option<String>,
+    /// The overrides file (negotiated prices, custom models, discounts).
+    pub overrides: Option<std::path::PathBuf>,
     /// OpenRouter source.
     pub openrouter: OpenRouterSettings,
     /// Sync behaviour.

@@ -9,6 +9,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod cost;
 pub mod domain;

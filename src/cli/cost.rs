@@ -107,19 +107,23 @@ fn usage_from_flags(a: &CostArgs) -> Result<Usage, UsageError> {
     })
 }
 
-/// Load the whole price book from the store.
-pub async fn price_book(store: &dyn Store) -> anyhow::Result<PriceBook> {
+/// Load the whole price book from the store, with the overrides file's discounts.
+pub async fn price_book(store: &dyn Store, overrides: Option<&std::path::Path>) -> anyhow::Result<PriceBook> {
     let state = store.load_state().await?;
     let intervals = store.price_intervals().await?;
     if state.offers.is_empty() {
         return Err(anyhow::anyhow!("the catalog is empty: run `llmcost sync` first"));
     }
-    Ok(PriceBook::new(&state, intervals))
+    let discounts = match overrides {
+        Some(path) => crate::sources::overrides::load(path)?.discounts,
+        None => Vec::new(),
+    };
+    Ok(PriceBook::new(&state, intervals).with_discounts(discounts))
 }
 
 /// Run `llmcost cost`.
-pub async fn run(store: &dyn Store, args: CostArgs) -> anyhow::Result<()> {
-    let book = price_book(store).await?;
+pub async fn run(store: &dyn Store, settings: &crate::config::Settings, args: CostArgs) -> anyhow::Result<()> {
+    let book = price_book(store, settings.overrides.as_deref()).await?;
     if let Some(path) = &args.batch {
         return run_batch(&book, path, args.strict, args.summary);
     }
@@ -161,6 +165,9 @@ fn print_quote(q: &Quote) {
         ]);
     }
     println!("{t}");
+    if let Some(note) = &q.overridden {
+        println!("overridden: {note}");
+    }
     println!("total ${}", q.total_usd.normalize());
 }
 

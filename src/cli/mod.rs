@@ -1,6 +1,7 @@
 //! The `llmcost` command line: one module per subcommand, sharing output helpers.
 
 mod changes;
+mod compare;
 mod cost;
 mod history;
 mod models;
@@ -25,6 +26,7 @@ Examples:
   llmcost sync                       # fetch OpenRouter (bundled snapshot when offline)
   llmcost models --sort price --limit 20
   llmcost show anthropic/claude-sonnet-5
+  llmcost compare openai/gpt-4o
   llmcost history openai/gpt-5.6-sol --since 90d
   llmcost changes --since 7d --kind price_changed
   llmcost cost openai/gpt-4o --input 12000 --cached 8000 --output 900
@@ -33,6 +35,7 @@ Examples:
 Environment:
   LLMCOST_DB              database URL (default: sqlite file in the platform data dir)
   LLMCOST_CONFIG          config file (default: ./llmcost.toml when present)
+  LLMCOST_OVERRIDES       overrides file (negotiated prices, custom models, discounts)
   LLMCOST_OPENROUTER_URL  OpenRouter API base URL
   OPENROUTER_API_KEY      sent as a bearer token (optional for the catalog)
   RUST_LOG                log filter (e.g. llmcost=debug)
@@ -49,6 +52,9 @@ pub struct Cli {
     /// Config file (TOML) with [openrouter], [sync] and [filter] sections.
     #[arg(long, global = true, env = "LLMCOST_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Overrides file (TOML): negotiated prices, custom models and discounts.
+    #[arg(long, global = true, env = "LLMCOST_OVERRIDES", value_name = "PATH")]
+    pub overrides: Option<PathBuf>,
     /// More log output (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -69,6 +75,8 @@ pub enum Command {
     Models(models::ModelsArgs),
     /// Everything known about one model.
     Show(show::ShowArgs),
+    /// A model's prices at every provider and source side by side, with disagreements.
+    Compare(compare::CompareArgs),
     /// A model's price history.
     History(history::HistoryArgs),
     /// The exact cost of a request (or a batch of them) from its token usage.
@@ -87,6 +95,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(db) = cli.db.clone() {
         settings.db = Some(db);
     }
+    if let Some(path) = cli.overrides.clone() {
+        settings.overrides = Some(path);
+    }
     let url = settings.database_url()?;
     let store = store::open(&url).await?;
     let store: &dyn Store = store.as_ref();
@@ -94,8 +105,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync(args) => sync::run(store, settings, args, cli.quiet).await,
         Command::Models(args) => models::run(store, args).await,
         Command::Show(args) => show::run(store, args).await,
+        Command::Compare(args) => compare::run(store, args).await,
         Command::History(args) => history::run(store, args).await,
-        Command::Cost(args) => cost::run(store, args).await,
+        Command::Cost(args) => cost::run(store, &settings, args).await,
         Command::Changes(args) => changes::run(store, args).await,
         Command::Runs(args) => runs::run(store, args).await,
         Command::Status(args) => status::run(store, &url, args).await,

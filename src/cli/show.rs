@@ -151,6 +151,9 @@ fn print_record(r: &ModelRecord) {
         ]);
     }
     println!("\nOffers:\n{t}");
+    if let Some(line) = super::compare::disagreement_line(&crate::compare::compare(r, &Default::default())) {
+        println!("{line}");
+    }
 
     let mut details = table(&["OFFER", "PRICE", "VALUE", "SCOPE", "SINCE"]);
     let mut any = false;

@@ -34,12 +34,14 @@ pub enum SourceArg {
     GenaiPrices,
     /// models.dev's api.json.
     ModelsDev,
-    /// Every source, one after another (each its own transaction).
+    /// The overrides file (--overrides / LLMCOST_OVERRIDES / `overrides` in the config).
+    Overrides,
+    /// Every source, one after another (each its own transaction); overrides when configured.
     All,
 }
 
 impl SourceArg {
-    fn sources(list: &[SourceArg]) -> Vec<Source> {
+    fn sources(list: &[SourceArg], with_overrides: bool) -> Vec<Source> {
         let mut out: Vec<Source> = Vec::new();
         for s in list {
             let add: &[Source] = match s {
@@ -47,6 +49,10 @@ impl SourceArg {
                 SourceArg::Litellm => &[Source::Litellm],
                 SourceArg::GenaiPrices => &[Source::GenaiPrices],
                 SourceArg::ModelsDev => &[Source::ModelsDev],
+                SourceArg::Overrides => &[Source::Overrides],
+                SourceArg::All if with_overrides => {
+                    &[Source::Openrouter, Source::Litellm, Source::GenaiPrices, Source::ModelsDev, Source::Overrides]
+                }
                 SourceArg::All => &Source::ALL,
             };
             for source in add {
@@ -181,10 +187,21 @@ fn request(mut settings: Settings, args: SyncArgs, source: Source, progress: boo
     if min_ratio.is_sign_negative() || min_ratio > Decimal::ONE {
         return Err(UsageError(format!("--min-ratio {min_ratio} must be between 0 and 1")).into());
     }
-    let input = match (args.offline, args.from_file) {
-        (true, _) => SyncInput::Offline,
-        (false, Some(path)) => SyncInput::File(path),
-        (false, None) => SyncInput::Network,
+    let input = match (source, args.offline, args.from_file) {
+        (Source::Overrides, _, Some(path)) => SyncInput::File(path),
+        (Source::Overrides, _, None) => match &settings.overrides {
+            Some(path) => SyncInput::File(path.clone()),
+            None => {
+                return Err(UsageError(
+                    "no overrides file: pass --overrides PATH, set LLMCOST_OVERRIDES, or `overrides` in the config"
+                        .into(),
+                )
+                .into());
+            }
+        },
+        (_, true, _) => SyncInput::Offline,
+        (_, false, Some(path)) => SyncInput::File(path),
+        (_, false, None) => SyncInput::Network,
     };
     Ok(SyncRequest {
         trigger: RunTrigger::Cli,
@@ -207,7 +224,7 @@ fn request(mut settings: Settings, args: SyncArgs, source: Source, progress: boo
 pub async fn run(store: &dyn Store, settings: Settings, args: SyncArgs, quiet: bool) -> anyhow::Result<()> {
     let json = args.json;
     let progress = !json && !quiet && std::io::stderr().is_terminal();
-    let sources = SourceArg::sources(&args.source);
+    let sources = SourceArg::sources(&args.source, settings.overrides.is_some());
     if sources.len() > 1 && (args.from_file.is_some() || args.observed_at.is_some()) {
         return Err(UsageError("--from-file and --observed-at take a single --source".into()).into());
     }

@@ -3,6 +3,8 @@
 //! pure and read-only.
 //!
 //! # Which offer prices a request
+//! 0. The user's negotiated price (overrides file) for the model, from the provider asked
+//!    for, wins; without a provider it wins unless the id names another seller's offer.
 //! 1. An id that names an offer (a variant listing `openai/gpt-oss-20b:free`, or a price
 //!    list's id such as `azure/gpt-4o`) is priced by that offer, unless a provider is given.
 //! 2. With a provider, among the model's active offers sold or served by it: the one listed
@@ -15,16 +17,17 @@
 //! A request at time T is priced with the prices valid at T; an offer with no price at T is
 //! an error, never 0.
 
-use super::{CostBreakdown, CostError, CostLine, Usage, price_request};
+use super::{CostBreakdown, CostError, CostLine, PricePlan, Usage, price_request};
 use crate::domain::{CatalogState, ModelId, Price, UnixMs};
 use crate::identity::{ModelIndex, Resolution, Rule, normalize};
+use crate::sources::overrides::{Discount, SOURCE as OVERRIDES};
 use crate::store::PriceRecord;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// Sources in order of preference when several offer a model.
-pub const SOURCE_PREFERENCE: [&str; 4] = ["openrouter", "litellm", "genai-prices", "models-dev"];
+/// Sources in order of preference when several offer a model: the user's overrides win.
+pub const SOURCE_PREFERENCE: [&str; 5] = ["overrides", "openrouter", "litellm", "genai-prices", "models-dev"];
 
 fn source_rank(source: &str) -> usize {
     SOURCE_PREFERENCE.iter().position(|s| *s == source).unwrap_or(SOURCE_PREFERENCE.len())
@@ -53,6 +56,8 @@ pub struct BookOffer {
     pub discount: Option<Decimal>,
     /// The prices valid now.
     current: Vec<Price>,
+    /// The prices valid now, validated and indexed for pricing (built once).
+    plan: Result<PricePlan, CostError>,
     /// Every price interval, oldest first.
     history: Vec<PriceRecord>,
 }
@@ -73,6 +78,44 @@ impl BookOffer {
             self.listing_id.len(),
             self.listing_id.as_str(),
         )
+    }
+
+    /// When the current price a line used became valid.
+    fn current_since(&self, line: &CostLine) -> UnixMs {
+        self.history
+            .iter()
+            .rev()
+            .find(|r| {
+                r.valid_to.is_none()
+                    && r.price.key.component == line.component
+                    && r.price.key.min_prompt_tokens == line.min_prompt_tokens
+                    && r.price.key.condition == line.condition
+            })
+            .map_or(0, |r| r.valid_from)
+    }
+
+    fn quote(
+        &self,
+        model: ModelId,
+        rule: Rule,
+        when: UnixMs,
+        total: Decimal,
+        lines: Vec<QuoteLine>,
+        overridden: Option<String>,
+    ) -> Quote {
+        Quote {
+            model: model.to_string(),
+            resolved_by: rule,
+            offer: self.key.clone(),
+            source: self.source.clone(),
+            seller: self.seller.clone(),
+            served_by: self.served_by.clone(),
+            listing_id: self.listing_id.clone(),
+            at: time_text(when),
+            total_usd: total,
+            overridden,
+            lines,
+        }
     }
 
     /// The prices valid at `at` (the current ones when `at` is `None`), with their start.
@@ -187,6 +230,9 @@ pub struct Quote {
     pub at: String,
     /// Total in USD, exact.
     pub total_usd: Decimal,
+    /// Where the user's overrides changed the price (a negotiated price, a discount).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overridden: Option<String>,
     /// One line per component and tier.
     pub lines: Vec<QuoteLine>,
 }
@@ -224,6 +270,7 @@ pub struct PriceBook {
     offers: HashMap<String, Vec<BookOffer>>,
     alias_offers: HashMap<String, String>,
     model_ids: Vec<String>,
+    discounts: Vec<Discount>,
 }
 
 impl PriceBook {
@@ -253,11 +300,20 @@ impl PriceBook {
                     .iter()
                     .map(|(k, c)| Price { key: k.clone(), value: c.value, scope: c.scope })
                     .collect(),
+                plan: Err(CostError::UnknownShape(String::new())),
                 history: hist,
             });
         }
         for list in offers.values_mut() {
             list.sort_by(|a, b| a.preference().cmp(&b.preference()));
+            for o in list.iter_mut() {
+                // Mode prices (`batch`, ...) need a mode: the standard plan leaves them out.
+                let standard: Vec<Price> = select_mode(o.current.iter().map(|p| (p.clone(), 0)).collect(), None)
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect();
+                o.plan = PricePlan::new(&standard, o.discount);
+            }
         }
         let mut aliases: Vec<_> = state.aliases.values().filter(|a| a.is_active).collect();
         aliases.sort_by_key(|a| (source_rank(&a.alias.source), a.alias.alias.clone()));
@@ -275,7 +331,13 @@ impl PriceBook {
         }
         let mut model_ids: Vec<String> = state.models.keys().cloned().collect();
         model_ids.sort();
-        Self { index: ModelIndex::from_state(state), offers, alias_offers, model_ids }
+        Self { index: ModelIndex::from_state(state), offers, alias_offers, model_ids, discounts: Vec::new() }
+    }
+
+    /// Apply the overrides file's discounts when pricing.
+    pub fn with_discounts(mut self, discounts: Vec<Discount>) -> Self {
+        self.discounts = discounts;
+        self
     }
 
     /// The model an id means.
@@ -305,6 +367,19 @@ impl PriceBook {
         let (model, rule) = self.resolve_model(raw)?;
         let offers = self.offers.get(model.as_str()).map(Vec::as_slice).unwrap_or_default();
         let named = self.alias_offers.get(raw).and_then(|k| offers.iter().find(|o| &o.key == k));
+        // The user's negotiated price wins over every catalog.
+        let negotiated = offers
+            .iter()
+            .find(|o| o.is_active && o.source == OVERRIDES && provider.is_none_or(|p| o.sells_or_serves(p)));
+        if let Some(o) = negotiated {
+            // ... unless the id names another seller's offer (`azure/gpt-4o`).
+            let names_other_seller = provider.is_none()
+                && raw != model.as_str()
+                && named.is_some_and(|n| normalize(&n.seller) != normalize(&o.seller));
+            if !names_other_seller {
+                return Ok((model, rule, o));
+            }
+        }
         let chosen = match provider {
             None => named
                 .or_else(|| {
@@ -351,6 +426,29 @@ impl PriceBook {
         let (model, rule, offer) = self.offer(raw, provider)?;
         let now = jiff::Timestamp::now().as_millisecond();
         let when = at.unwrap_or(now);
+        let ts = jiff::Timestamp::from_millisecond(when).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let discount = self.discounts.iter().find(|d| d.covers(model.as_str(), &offer.seller));
+        let overridden = match (offer.source == OVERRIDES, discount) {
+            (true, _) => Some(format!("negotiated price from the overrides file ({})", offer.seller)),
+            (false, Some(d)) => Some(format!(
+                "{}% discount on {} from the overrides file",
+                (d.fraction * Decimal::ONE_HUNDRED).normalize(),
+                d.provider
+            )),
+            (false, None) => None,
+        };
+        if at.is_none() && mode.is_none() && !offer.current.is_empty() && discount.is_none() {
+            // The common case: today's standard prices, planned once.
+            let CostBreakdown { lines, total } = offer.plan.as_ref().map_err(Clone::clone)?.price(usage, ts)?;
+            let lines = lines
+                .into_iter()
+                .map(|line| {
+                    let price_valid_from = offer.current_since(&line);
+                    QuoteLine { line, price_valid_from }
+                })
+                .collect();
+            return Ok(offer.quote(model, rule, when, total, lines, overridden));
+        }
         let priced = select_mode(offer.prices_at(at), mode);
         if priced.is_empty() {
             return Err(QuoteError::NoPriceAt {
@@ -360,8 +458,15 @@ impl PriceBook {
             });
         }
         let prices: Vec<Price> = priced.iter().map(|(p, _)| p.clone()).collect();
-        let ts = jiff::Timestamp::from_millisecond(when).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        let CostBreakdown { lines, total } = price_request(&prices, offer.discount, usage, ts)?;
+        let combined = match (offer.discount, discount) {
+            (d, None) => d,
+            // Two discounts compound: 1 − (1 − a)(1 − b).
+            (d, Some(rule)) => {
+                let kept = (Decimal::ONE - d.unwrap_or_default()) * (Decimal::ONE - rule.fraction);
+                Some(Decimal::ONE - kept)
+            }
+        };
+        let CostBreakdown { lines, total } = price_request(&prices, combined, usage, ts)?;
         let lines = lines
             .into_iter()
             .map(|line| {
@@ -376,17 +481,6 @@ impl PriceBook {
                 QuoteLine { line, price_valid_from }
             })
             .collect();
-        Ok(Quote {
-            model: model.to_string(),
-            resolved_by: rule,
-            offer: offer.key.clone(),
-            source: offer.source.clone(),
-            seller: offer.seller.clone(),
-            served_by: offer.served_by.clone(),
-            listing_id: offer.listing_id.clone(),
-            at: time_text(when),
-            total_usd: total,
-            lines,
-        })
+        Ok(offer.quote(model, rule, when, total, lines, overridden))
     }
 }

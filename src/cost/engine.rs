@@ -58,84 +58,186 @@ pub fn price_request(
     usage: &Usage,
     at: Timestamp,
 ) -> Result<CostBreakdown, CostError> {
-    let table = PriceTable::resolve(prices, at)?;
-    let billing = Billing::new(discount)?;
-    let prompt = usage.prompt_tokens();
-    let mut lines = Vec::new();
-    for bucket in Bucket::ALL {
-        let quantity = usage.quantity(bucket);
-        if quantity > 0 {
-            lines.extend(bill_bucket(&table, &billing, bucket, quantity, prompt)?);
-        }
-    }
-    let total = lines.iter().try_fold(Decimal::ZERO, |sum, line| exact::add(sum, line.amount, "the total"))?;
-    Ok(CostBreakdown { lines, total: total.normalize() })
+    PricePlan::new(prices, discount)?.price(usage, at)
 }
 
-/// The price of one component at one tier, after choosing between its time windows.
+/// One price of a component at one tier: unconditional, or for a UTC time-of-day window.
 #[derive(Debug, Clone)]
 struct TierPrice {
     value: PriceValue,
     scope: TierScope,
     condition: String,
+    window: Condition,
 }
 
-/// The offer's prices that apply at the request's time: component → tier → price.
-struct PriceTable(BTreeMap<Component, BTreeMap<i64, TierPrice>>);
+/// An offer's prices, validated and indexed once, ready to price any number of requests:
+/// component → tier → its unconditional price and its windowed prices.
+#[derive(Debug, Clone)]
+pub struct PricePlan {
+    tiers: BTreeMap<Component, BTreeMap<i64, Vec<TierPrice>>>,
+    billing: Billing,
+}
 
-impl PriceTable {
-    /// Validate every price and keep, per component and tier, the one that applies at `at`:
-    /// a window containing `at`, else the unconditional price.
-    fn resolve(prices: &[Price], at: Timestamp) -> Result<Self, CostError> {
+impl PricePlan {
+    /// Validate an offer's prices (no key twice, no negative tier or price, known conditions)
+    /// and its discount.
+    pub fn new(prices: &[Price], discount: Option<Decimal>) -> Result<Self, CostError> {
         let mut seen = BTreeSet::new();
-        let mut unconditional: BTreeMap<(Component, i64), TierPrice> = BTreeMap::new();
-        let mut windowed: BTreeMap<(Component, i64), TierPrice> = BTreeMap::new();
+        let mut tiers: BTreeMap<Component, BTreeMap<i64, Vec<TierPrice>>> = BTreeMap::new();
         for price in prices {
             validate(price)?;
             if !seen.insert(&price.key) {
                 return Err(invalid(price, "listed twice"));
             }
-            let condition = Condition::parse(&price.key.condition)?;
-            let slot = (price.key.component, price.key.min_prompt_tokens);
+            let window = Condition::parse(&price.key.condition)?;
+            let slot = tiers.entry(price.key.component).or_default().entry(price.key.min_prompt_tokens).or_default();
             let tier_price =
-                TierPrice { value: price.value, scope: price.scope, condition: price.key.condition.clone() };
-            match condition {
-                Condition::Always => {
-                    unconditional.insert(slot, tier_price);
-                }
-                Condition::UtcWindow { .. } if condition.applies_at(at) => {
-                    if let Some(other) = windowed.insert(slot, tier_price) {
-                        return Err(CostError::AmbiguousWindow {
-                            component: slot.0,
-                            min_prompt_tokens: slot.1,
-                            first: other.condition,
-                            second: price.key.condition.clone(),
-                        });
-                    }
-                }
-                Condition::UtcWindow { .. } => {}
+                TierPrice { value: price.value, scope: price.scope, condition: price.key.condition.clone(), window };
+            // The unconditional price first, then the windows.
+            match window {
+                Condition::Always => slot.insert(0, tier_price),
+                Condition::UtcWindow { .. } => slot.push(tier_price),
             }
         }
-        let mut table: BTreeMap<Component, BTreeMap<i64, TierPrice>> = BTreeMap::new();
-        for ((component, tier), price) in unconditional.into_iter().chain(windowed) {
-            // Windowed prices come second, so they replace the unconditional ones.
-            table.entry(component).or_default().insert(tier, price);
-        }
-        Ok(PriceTable(table))
+        Ok(Self { tiers, billing: Billing::new(discount)? })
     }
 
-    /// The component's tiers that apply to a prompt of `prompt` tokens, lowest first.
-    fn eligible(&self, component: Component, prompt: u64) -> Vec<(i64, &TierPrice)> {
-        self.0
-            .get(&component)
-            .map(|tiers| {
-                tiers
-                    .iter()
-                    .filter(|(min, _)| u64::try_from(**min).is_ok_and(|min| min <= prompt))
-                    .map(|(min, price)| (*min, price))
-                    .collect()
-            })
-            .unwrap_or_default()
+    /// Price one request made at `at`.
+    pub fn price(&self, usage: &Usage, at: Timestamp) -> Result<CostBreakdown, CostError> {
+        let prompt = usage.prompt_tokens();
+        let mut lines = Vec::with_capacity(4);
+        for bucket in Bucket::ALL {
+            let quantity = usage.quantity(bucket);
+            if quantity > 0 {
+                self.bill_bucket(&mut lines, bucket, quantity, prompt, at)?;
+            }
+        }
+        let total = lines.iter().try_fold(Decimal::ZERO, |sum, line| exact::add(sum, line.amount, "the total"))?;
+        Ok(CostBreakdown { lines, total: total.normalize() })
+    }
+
+    /// The price of a component at a tier that applies at `at`: a window containing it, else
+    /// the unconditional price; `None` when neither applies.
+    fn applicable(candidates: &[TierPrice], at: Timestamp) -> Result<Option<&TierPrice>, CostError> {
+        let mut windows = candidates.iter().filter(|p| p.window != Condition::Always && p.window.applies_at(at));
+        match (windows.next(), windows.next()) {
+            (Some(first), Some(second)) => Err(CostError::AmbiguousWindow {
+                component: Component::Input,
+                min_prompt_tokens: 0,
+                first: first.condition.clone(),
+                second: second.condition.clone(),
+            }),
+            (Some(window), None) => Ok(Some(window)),
+            (None, _) => Ok(candidates.first().filter(|p| p.window == Condition::Always)),
+        }
+    }
+
+    /// Bill one bucket: its own component's tiers, highest eligible first, then its fallbacks'
+    /// for what is left. Lines come out lowest tier first.
+    fn bill_bucket(
+        &self,
+        lines: &mut Vec<CostLine>,
+        bucket: Bucket,
+        quantity: u64,
+        prompt: u64,
+        at: Timestamp,
+    ) -> Result<(), CostError> {
+        let chain = bucket.price_chain();
+        let own = chain[0];
+        let mut unbilled = quantity;
+        let max_tier = i64::try_from(prompt).unwrap_or(i64::MAX);
+        for &component in chain {
+            let Some(tiers) = self.tiers.get(&component) else { continue };
+            let first_line = lines.len();
+            // From the highest tier down: a whole-request tier bills every unit still unbilled;
+            // an excess tier bills only the units beyond its threshold.
+            for (&min, candidates) in tiers.range(..=max_tier).rev() {
+                if unbilled == 0 {
+                    break;
+                }
+                let Some(price) = Self::applicable(candidates, at).map_err(|e| with_slot(e, component, min))? else {
+                    continue;
+                };
+                let threshold = u64::try_from(min).unwrap_or(0);
+                let (billed, excess) = match price.scope {
+                    TierScope::WholeRequest => (unbilled, false),
+                    TierScope::Excess => (unbilled.saturating_sub(threshold), min > 0),
+                };
+                if billed > 0 {
+                    lines.push(self.line(bucket, own, component, min, price, billed, excess)?);
+                }
+                unbilled -= billed;
+            }
+            lines[first_line..].reverse();
+            if unbilled == 0 {
+                return Ok(());
+            }
+        }
+        match bucket {
+            Bucket::Requests => Ok(()),
+            _ if bucket.is_per_item() => {
+                lines.push(CostLine {
+                    bucket,
+                    component: own,
+                    quantity: unbilled,
+                    unit: own.unit(),
+                    unit_price: Decimal::ZERO,
+                    discount: self.billing.discount,
+                    amount: Decimal::ZERO,
+                    min_prompt_tokens: 0,
+                    condition: String::new(),
+                    note: Some("no price listed (0)".into()),
+                });
+                Ok(())
+            }
+            _ => Err(CostError::Unpriced { component: own, bucket, quantity: unbilled }),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        &self,
+        bucket: Bucket,
+        own: Component,
+        component: Component,
+        min_prompt_tokens: i64,
+        price: &TierPrice,
+        quantity: u64,
+        excess: bool,
+    ) -> Result<CostLine, CostError> {
+        let PriceValue::Fixed(unit_price) = price.value else {
+            return Err(CostError::Variable { component });
+        };
+        let note = match (component != own, excess) {
+            (false, false) => None,
+            (true, false) => Some(format!("no {own} price: billed at the {component} price")),
+            (false, true) => Some(format!("excess tier: the {bucket} units beyond {min_prompt_tokens}")),
+            (true, true) => Some(format!(
+                "no {own} price: billed at the {component} price; excess tier: the {bucket} units beyond {min_prompt_tokens}"
+            )),
+        };
+        Ok(CostLine {
+            bucket,
+            component,
+            quantity,
+            unit: component.unit(),
+            unit_price,
+            discount: self.billing.discount,
+            amount: self.billing.amount(quantity, unit_price)?,
+            min_prompt_tokens,
+            condition: price.condition.clone(),
+            note,
+        })
+    }
+}
+
+/// Name the component and tier in an ambiguity found while billing.
+fn with_slot(e: CostError, component: Component, min_prompt_tokens: i64) -> CostError {
+    match e {
+        CostError::AmbiguousWindow { first, second, .. } => {
+            CostError::AmbiguousWindow { component, min_prompt_tokens, first, second }
+        }
+        other => other,
     }
 }
 
@@ -155,6 +257,7 @@ fn invalid(price: &Price, reason: &str) -> CostError {
 }
 
 /// The discount, validated, and the factor every listed amount is multiplied by.
+#[derive(Debug, Clone)]
 struct Billing {
     discount: Option<Decimal>,
     factor: Decimal,
@@ -173,117 +276,8 @@ impl Billing {
     }
 
     /// `quantity × unit_price × (1 − discount)`, exactly.
-    fn amount(&self, quantity: u64, unit_price: Decimal, what: &str) -> Result<Decimal, CostError> {
-        let listed = exact::mul(Decimal::from(quantity), unit_price, what)?;
-        Ok(exact::mul(listed, self.factor, what)?.normalize())
+    fn amount(&self, quantity: u64, unit_price: Decimal) -> Result<Decimal, CostError> {
+        let listed = exact::mul(Decimal::from(quantity), unit_price, "a line amount")?;
+        Ok(exact::mul(listed, self.factor, "a discounted line amount")?.normalize())
     }
-}
-
-/// A run of a bucket's units billed at one tier's price.
-struct Band<'a> {
-    min_prompt_tokens: i64,
-    price: &'a TierPrice,
-    quantity: u64,
-    excess: bool,
-}
-
-/// Split `quantity` units over a component's eligible tiers (lowest first); returns the bands
-/// (lowest first) and the units no tier prices.
-///
-/// From the highest tier down: a whole-request tier bills every unit still unbilled; an excess
-/// tier bills only the units beyond its threshold and leaves the first ones to the tiers below.
-fn split<'a>(tiers: &[(i64, &'a TierPrice)], quantity: u64) -> (Vec<Band<'a>>, u64) {
-    let mut bands = Vec::new();
-    let mut unbilled = quantity;
-    for &(min, price) in tiers.iter().rev() {
-        if unbilled == 0 {
-            break;
-        }
-        let threshold = u64::try_from(min).unwrap_or(0);
-        let (billed, excess) = match price.scope {
-            TierScope::WholeRequest => (unbilled, false),
-            TierScope::Excess => (unbilled.saturating_sub(threshold), min > 0),
-        };
-        if billed > 0 {
-            bands.push(Band { min_prompt_tokens: min, price, quantity: billed, excess });
-        }
-        unbilled -= billed;
-    }
-    bands.reverse();
-    (bands, unbilled)
-}
-
-/// The lines of one bucket: its own component's bands, then its fallbacks' for what is left.
-fn bill_bucket(
-    table: &PriceTable,
-    billing: &Billing,
-    bucket: Bucket,
-    quantity: u64,
-    prompt: u64,
-) -> Result<Vec<CostLine>, CostError> {
-    let chain = bucket.price_chain();
-    let own = chain[0];
-    let mut lines = Vec::new();
-    let mut unbilled = quantity;
-    for &component in chain {
-        let (bands, left) = split(&table.eligible(component, prompt), unbilled);
-        for band in bands {
-            lines.push(band_line(billing, bucket, own, component, &band)?);
-        }
-        unbilled = left;
-        if unbilled == 0 {
-            return Ok(lines);
-        }
-    }
-    match bucket {
-        Bucket::Requests => {}
-        _ if bucket.is_per_item() => lines.push(CostLine {
-            bucket,
-            component: own,
-            quantity: unbilled,
-            unit: own.unit(),
-            unit_price: Decimal::ZERO,
-            discount: billing.discount,
-            amount: Decimal::ZERO,
-            min_prompt_tokens: 0,
-            condition: String::new(),
-            note: Some("no price listed (0)".into()),
-        }),
-        _ => {
-            return Err(CostError::Unpriced { component: own, bucket, quantity: unbilled });
-        }
-    }
-    Ok(lines)
-}
-
-fn band_line(
-    billing: &Billing,
-    bucket: Bucket,
-    own: Component,
-    component: Component,
-    band: &Band<'_>,
-) -> Result<CostLine, CostError> {
-    let PriceValue::Fixed(unit_price) = band.price.value else {
-        return Err(CostError::Variable { component });
-    };
-    let what = format!("{} × {component} price", band.quantity);
-    let mut notes = Vec::new();
-    if component != own {
-        notes.push(format!("no {own} price: billed at the {component} price"));
-    }
-    if band.excess {
-        notes.push(format!("excess tier: the {bucket} units beyond {}", band.min_prompt_tokens));
-    }
-    Ok(CostLine {
-        bucket,
-        component,
-        quantity: band.quantity,
-        unit: component.unit(),
-        unit_price,
-        discount: billing.discount,
-        amount: billing.amount(band.quantity, unit_price, &what)?,
-        min_prompt_tokens: band.min_prompt_tokens,
-        condition: band.price.condition.clone(),
-        note: (!notes.is_empty()).then(|| notes.join("; ")),
-    })
 }

@@ -63,7 +63,7 @@ mod tests;
 
 pub use book::{BookOffer, PriceBook, Quote, QuoteError, QuoteLine, SOURCE_PREFERENCE};
 pub use condition::Condition;
-pub use engine::{CostBreakdown, CostLine, price_request};
+pub use engine::{CostBreakdown, CostLine, PricePlan, price_request};
 pub use usage::{Bucket, Usage, UsageShape};
 
 use crate::domain::Component;

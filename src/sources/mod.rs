@@ -5,6 +5,7 @@ pub mod http;
 pub mod litellm;
 pub mod models_dev;
 pub mod openrouter;
+pub mod overrides;
 pub mod price_list;
 pub mod snapshot;
 
@@ -22,6 +23,8 @@ pub enum Source {
     GenaiPrices,
     /// models.dev's `api.json`.
     ModelsDev,
+    /// The user's overrides file: negotiated prices and custom models.
+    Overrides,
 }
 
 impl Source {
@@ -35,6 +38,7 @@ impl Source {
             Source::Litellm => "litellm",
             Source::GenaiPrices => "genai-prices",
             Source::ModelsDev => "models-dev",
+            Source::Overrides => overrides::SOURCE,
         }
     }
 
@@ -49,6 +53,7 @@ impl Source {
                 "https://raw.githubusercontent.com/pydantic/genai-prices/main/prices/new_data/v2/data.json"
             }
             Source::ModelsDev => "https://models.dev/api.json",
+            Source::Overrides => "llmcost-overrides.toml",
         }
     }
 }

@@ -31,6 +31,9 @@ pub fn bundled(source: Source, all_modalities: bool) -> std::io::Result<(Vec<u8>
         Source::Litellm => (inflate(LITELLM)?, "litellm 1.109.1"),
         Source::GenaiPrices => (inflate(GENAI_PRICES)?, "2026-08-21"),
         Source::ModelsDev => (inflate(MODELS_DEV)?, "2025-11-18"),
+        Source::Overrides => {
+            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "overrides are a local file, not bundled"));
+        }
     })
 }
 

@@ -374,6 +374,10 @@ fn price_list_entries(source: Source, body: &[u8], at: UnixMs) -> Result<Vec<Pri
         Source::Litellm => sources::litellm::parse(body).map_err(|e| err(&e)),
         Source::GenaiPrices => sources::genai_prices::parse(body, now).map_err(|e| err(&e)),
         Source::ModelsDev => sources::models_dev::parse(body).map_err(|e| err(&e)),
+        Source::Overrides => {
+            let text = std::str::from_utf8(body).map_err(|e| err(&e))?;
+            sources::overrides::parse(text).map(|o| o.entries).map_err(|e| err(&e))
+        }
         Source::Openrouter => Ok(Vec::new()),
     }
 }

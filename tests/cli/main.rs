@@ -2,7 +2,9 @@
 //! fixtures, and a real SQLite database.
 
 mod commands;
+mod compare;
 mod cost;
 mod helpers;
+mod overrides;
 mod sources;
 mod sync;
