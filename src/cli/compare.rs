@@ -1,8 +1,7 @@
 //! `llmcost compare MODEL`.
 
-use super::UsageError;
 use super::output::{price, print_json, table, time, time_arg};
-use super::show::resolve;
+use super::show::model_record;
 use crate::compare::{Comparison, Disagreement, OfferRow, Options, compare};
 use crate::domain::{Component, Price, PriceValue, TierScope, UnixMs};
 use crate::store::Store;
@@ -50,13 +49,7 @@ struct CompareView<'a> {
 /// Run `llmcost compare`.
 pub async fn run(store: &dyn Store, args: CompareArgs) -> anyhow::Result<()> {
     let as_of = time_arg("--as-of", args.as_of.as_deref())?;
-    let id = resolve(store, &args.model).await?;
-    let record = store
-        .catalog(as_of)
-        .await?
-        .into_iter()
-        .find(|r| r.model.id.as_str() == id)
-        .ok_or_else(|| UsageError(format!("{id} did not exist at that time")))?;
+    let (_, record) = model_record(store, &args.model, as_of).await?;
     let c = compare(&record, &Options { include_inactive: args.all, components: args.component });
     if args.json {
         return print_json(&CompareView { as_of, comparison: &c });

@@ -2,7 +2,7 @@
 
 use super::UsageError;
 use super::output::{num, price, print_json, table, time, time_arg};
-use crate::domain::{Component, PriceKey};
+use crate::domain::{Component, PriceKey, UnixMs};
 use crate::store::{ChangeQuery, ModelRecord, Store, StoredChange};
 use clap::Args;
 use serde::Serialize;
@@ -57,16 +57,26 @@ pub async fn resolve(store: &dyn Store, id: &str) -> anyhow::Result<String> {
     Err(UsageError(format!("unknown model {id:?}. {hint}")).into())
 }
 
-/// Run `llmcost show`.
-pub async fn run(store: &dyn Store, args: ShowArgs) -> anyhow::Result<()> {
-    let as_of = time_arg("--as-of", args.as_of.as_deref())?;
-    let id = resolve(store, &args.model).await?;
+/// The record of the model an id means, as it was at `as_of` (now when `None`).
+pub async fn model_record(
+    store: &dyn Store,
+    raw: &str,
+    as_of: Option<UnixMs>,
+) -> anyhow::Result<(String, ModelRecord)> {
+    let id = resolve(store, raw).await?;
     let record = store
         .catalog(as_of)
         .await?
         .into_iter()
         .find(|r| r.model.id.as_str() == id)
         .ok_or_else(|| UsageError(format!("{id} did not exist at that time")))?;
+    Ok((id, record))
+}
+
+/// Run `llmcost show`.
+pub async fn run(store: &dyn Store, args: ShowArgs) -> anyhow::Result<()> {
+    let as_of = time_arg("--as-of", args.as_of.as_deref())?;
+    let (id, record) = model_record(store, &args.model, as_of).await?;
     let changes = store.changes(&ChangeQuery { model: Some(id.clone()), limit: 10, ..ChangeQuery::default() }).await?;
     if args.json {
         return print_json(&ShowView { record: &record, recent_changes: &changes });

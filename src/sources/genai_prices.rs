@@ -82,16 +82,7 @@ pub enum ParseError {
     },
 }
 
-/// The entries of a data file and what was left out of them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Parsed {
-    /// Priced entries, sorted by (provider, native id).
-    pub entries: Vec<PriceListEntry>,
-    /// `provider/model` of models without any price we can express, sorted.
-    pub skipped_entries: Vec<String>,
-    /// Price fields no component expresses (or constraints that never apply) → number of models.
-    pub skipped_prices: BTreeMap<String, usize>,
-}
+pub use super::price_list::Parsed;
 
 #[derive(Deserialize)]
 struct WireProvider<'a> {

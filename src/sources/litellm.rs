@@ -100,16 +100,7 @@ fn field_error(entry: &str, field: impl Into<String>, reason: impl Into<String>)
     ParseError::Field { entry: entry.to_string(), field: field.into(), reason: reason.into() }
 }
 
-/// The entries of a price file and what was left out of them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Parsed {
-    /// Priced entries, sorted by (provider, native id).
-    pub entries: Vec<PriceListEntry>,
-    /// Keys of entries without any price we can express, sorted.
-    pub skipped_entries: Vec<String>,
-    /// Price keys no component expresses → number of entries carrying them.
-    pub skipped_prices: BTreeMap<String, usize>,
-}
+pub use super::price_list::Parsed;
 
 /// Parse a `model_prices_and_context_window.json` body into price-list entries.
 pub fn parse(body: &[u8]) -> Result<Vec<PriceListEntry>, ParseError> {

@@ -64,16 +64,7 @@ pub enum ParseError {
     },
 }
 
-/// The entries of an `api.json` and what was left out of them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Parsed {
-    /// Priced entries, sorted by (provider, native id).
-    pub entries: Vec<PriceListEntry>,
-    /// `provider/model` of models without any price, sorted.
-    pub skipped_entries: Vec<String>,
-    /// Cost fields no component expresses → number of models carrying them.
-    pub skipped_prices: BTreeMap<String, usize>,
-}
+pub use super::price_list::Parsed;
 
 #[derive(Deserialize)]
 struct WireProvider<'a> {

@@ -48,6 +48,17 @@ pub struct PriceListEntry {
     pub prices: Vec<Price>,
 }
 
+/// The entries of a price list and what was left out of them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    /// Priced entries, sorted by (provider, native id).
+    pub entries: Vec<PriceListEntry>,
+    /// Ids of entries without any price we can express, sorted.
+    pub skipped_entries: Vec<String>,
+    /// Price fields no component expresses → number of entries carrying them.
+    pub skipped_prices: std::collections::BTreeMap<String, usize>,
+}
+
 /// Turn a price list into a catalog: every entry becomes an offer of the model its id
 /// means (see [`crate::identity`]), sold by the list's provider; an id that means no
 /// known model (or several) becomes a model of its own, described by the entry.
