@@ -111,7 +111,7 @@ impl BookOffer {
             seller: self.seller.clone(),
             served_by: self.served_by.clone(),
             listing_id: self.listing_id.clone(),
-            at: time_text(when),
+            at: jiff::Timestamp::from_millisecond(when).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
             total_usd: total,
             overridden,
             lines,
@@ -226,8 +226,8 @@ pub struct Quote {
     pub served_by: Option<String>,
     /// The offer's listing id.
     pub listing_id: String,
-    /// The time priced (RFC 3339).
-    pub at: String,
+    /// The time priced.
+    pub at: jiff::Timestamp,
     /// Total in USD, exact.
     pub total_usd: Decimal,
     /// Where the user's overrides changed the price (a negotiated price, a discount).

@@ -278,6 +278,9 @@ impl Billing {
     /// `quantity × unit_price × (1 − discount)`, exactly.
     fn amount(&self, quantity: u64, unit_price: Decimal) -> Result<Decimal, CostError> {
         let listed = exact::mul(Decimal::from(quantity), unit_price, "a line amount")?;
+        if self.discount.is_none() {
+            return Ok(listed.normalize());
+        }
         Ok(exact::mul(listed, self.factor, "a discounted line amount")?.normalize())
     }
 }

@@ -30,14 +30,10 @@ fn usd(v: &Value) -> Decimal {
     }
 }
 
-/// OpenRouter's own bills (`usage.cost`) priced with the 2026-08-14 catalog. The samples'
-/// dates run from May to September; prices are taken as of the catalog, since the catalogs
-/// we hold do not cover every sample's date (the 2026-05-27 DeepSeek bill already used the
-/// price first seen in the July catalog).
-#[tokio::test]
-async fn openrouter_bills_are_reproduced_to_the_last_digit() {
+/// Price OpenRouter's recorded bills with a catalog file; returns (model, billed, computed or error).
+async fn price_samples(catalog: &str) -> Vec<(String, Decimal, Value)> {
     let app = TestApp::new().await;
-    let path = fixture("models_2026-08-14.json");
+    let path = fixture(catalog);
     app.ok(&["sync", "--from-file", path.to_str().expect("path")]).await;
     let samples: Value =
         serde_json::from_slice(&std::fs::read(fixture("chat_usage_samples.json")).expect("fixture")).expect("JSON");
@@ -47,20 +43,32 @@ async fn openrouter_bills_are_reproduced_to_the_last_digit() {
         batch.push_str(&line.to_string());
         batch.push('\n');
     }
-    let path = app.dir.path().join("samples.jsonl");
-    std::fs::write(&path, batch).expect("batch written");
-    let out = app.ok(&["cost", "--batch", path.to_str().expect("path")]).await;
+    let file = app.dir.path().join("samples.jsonl");
+    std::fs::write(&file, batch).expect("batch written");
+    let out = app.ok(&["cost", "--batch", file.to_str().expect("path")]).await;
     let results: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
     assert_eq!(results.len(), samples["samples"].as_array().map(Vec::len).unwrap_or(0), "one line out per line in");
+    samples["samples"]
+        .as_array()
+        .expect("samples")
+        .iter()
+        .zip(results)
+        .map(|(s, r)| (s["model"].as_str().expect("model").to_string(), usd(&s["usage"]["cost"]), r))
+        .collect()
+}
 
+/// Every recorded OpenRouter bill (`usage.cost`) is reproduced to the last digit by the
+/// catalog current when it was made: the 2026-08-14 catalog for seven of them, and for the
+/// two September bills the 2026-09-16 capture (fixtures/openrouter/EXCERPTS.md), since
+/// gpt-5.6-sol was re-priced after August and gpt-6-astra was first listed in September.
+#[tokio::test]
+async fn openrouter_bills_are_reproduced_to_the_last_digit() {
+    let september = ["openai/gpt-5.6-sol", "openai/gpt-6-astra"];
     let mut exact = Vec::new();
-    for (s, r) in samples["samples"].as_array().expect("samples").iter().zip(&results) {
-        let model = s["model"].as_str().expect("model");
-        let billed = usd(&s["usage"]["cost"]);
-        match model {
-            // Billed in September at a price newer than every catalog we hold.
-            "openai/gpt-5.6-sol" => assert_ne!(r["total_usd"].as_str().map(usd_str), Some(billed), "{r}"),
-            // Not listed in any catalog we hold: an error naming it, never $0.
+    for (model, billed, r) in price_samples("models_2026-08-14.json").await {
+        match model.as_str() {
+            "openai/gpt-5.6-sol" => assert_ne!(r["total_usd"].as_str().map(usd_str), Some(billed), "August price: {r}"),
+            // Not listed in August: an error naming it, never $0.
             "openai/gpt-6-astra" => assert!(r["error"].as_str().is_some_and(|e| e.contains("gpt-6-astra")), "{r}"),
             _ => {
                 assert_eq!(r["total_usd"].as_str().map(usd_str), Some(billed), "{model}: {r}");
@@ -68,7 +76,13 @@ async fn openrouter_bills_are_reproduced_to_the_last_digit() {
             }
         }
     }
-    assert_eq!(exact.len(), 7, "{exact:?}");
+    for (model, billed, r) in price_samples("models_2026-09-16_excerpt.json").await {
+        if september.contains(&model.as_str()) {
+            assert_eq!(r["total_usd"].as_str().map(usd_str), Some(billed), "{model}: {r}");
+            exact.push(model);
+        }
+    }
+    assert_eq!(exact.len(), 9, "{exact:?}");
 }
 
 fn usd_str(s: &str) -> Decimal {
