@@ -229,6 +229,7 @@ pub struct Quote {
     /// The time priced.
     pub at: jiff::Timestamp,
     /// Total in USD, exact.
+    #[serde(serialize_with = "super::engine::normalized")]
     pub total_usd: Decimal,
     /// Where the user's overrides changed the price (a negotiated price, a discount).
     #[serde(skip_serializing_if = "Option::is_none")]

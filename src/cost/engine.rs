@@ -18,6 +18,7 @@ pub struct CostBreakdown {
     /// The billed quantities, in bucket order (and, within a bucket, tier order).
     pub lines: Vec<CostLine>,
     /// The sum of the lines' amounts, exact and unrounded (USD).
+    #[serde(serialize_with = "normalized")]
     pub total: Decimal,
 }
 
@@ -38,6 +39,7 @@ pub struct CostLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<Decimal>,
     /// `quantity × unit_price × (1 − discount)`, exact (USD).
+    #[serde(serialize_with = "normalized")]
     pub amount: Decimal,
     /// The tier of the price used (0 for the base price).
     pub min_prompt_tokens: i64,
@@ -76,6 +78,39 @@ struct TierPrice {
 pub struct PricePlan {
     tiers: BTreeMap<Component, BTreeMap<i64, Vec<TierPrice>>>,
     billing: Billing,
+    /// For offers with one flat price per component (no tiers, no windows): each bucket's
+    /// price, chosen once, so pricing is arithmetic only.
+    flat: Option<[Option<FlatPrice>; Bucket::ALL.len()]>,
+}
+
+/// A bucket's price in a flat plan: the component that prices it and the note a fallback needs.
+#[derive(Debug, Clone)]
+struct FlatPrice {
+    component: Component,
+    value: PriceValue,
+    note: Option<String>,
+}
+
+/// Each bucket's price when every component has exactly one unconditional base price.
+fn flat_prices(tiers: &BTreeMap<Component, BTreeMap<i64, Vec<TierPrice>>>) -> Option<[Option<FlatPrice>; 14]> {
+    let flat = tiers.values().all(|t| {
+        t.len() == 1 && t.get(&0).is_some_and(|prices| prices.len() == 1 && prices[0].window == Condition::Always)
+    });
+    if !flat {
+        return None;
+    }
+    Some(Bucket::ALL.map(|bucket| {
+        let chain = bucket.price_chain();
+        let own = chain[0];
+        chain.iter().find_map(|&component| {
+            let price = tiers.get(&component)?.get(&0)?.first()?;
+            Some(FlatPrice {
+                component,
+                value: price.value,
+                note: (component != own).then(|| format!("no {own} price: billed at the {component} price")),
+            })
+        })
+    }))
 }
 
 impl PricePlan {
@@ -99,11 +134,20 @@ impl PricePlan {
                 Condition::UtcWindow { .. } => slot.push(tier_price),
             }
         }
-        Ok(Self { tiers, billing: Billing::new(discount)? })
+        let flat = flat_prices(&tiers);
+        Ok(Self { tiers, billing: Billing::new(discount)?, flat })
     }
 
     /// Price one request made at `at`.
     pub fn price(&self, usage: &Usage, at: Timestamp) -> Result<CostBreakdown, CostError> {
+        if let Some(flat) = &self.flat {
+            return self.price_flat(flat, usage);
+        }
+        self.price_searching(usage, at)
+    }
+
+    /// The general path: every tier, window and fallback searched per bucket.
+    pub(super) fn price_searching(&self, usage: &Usage, at: Timestamp) -> Result<CostBreakdown, CostError> {
         let prompt = usage.prompt_tokens();
         let mut lines = Vec::with_capacity(4);
         for bucket in Bucket::ALL {
@@ -114,6 +158,65 @@ impl PricePlan {
         }
         let total = lines.iter().try_fold(Decimal::ZERO, |sum, line| exact::add(sum, line.amount, "the total"))?;
         Ok(CostBreakdown { lines, total: total.normalize() })
+    }
+
+    /// Price a request with a flat plan: the same lines as the general path, without its search.
+    fn price_flat(&self, flat: &[Option<FlatPrice>; 14], usage: &Usage) -> Result<CostBreakdown, CostError> {
+        let mut lines = Vec::with_capacity(4);
+        let mut total = Decimal::ZERO;
+        for (bucket, price) in Bucket::ALL.into_iter().zip(flat) {
+            let quantity = usage.quantity(bucket);
+            if quantity == 0 {
+                continue;
+            }
+            let Some(price) = price else {
+                self.unpriced(&mut lines, bucket, quantity)?;
+                continue;
+            };
+            let PriceValue::Fixed(unit_price) = price.value else {
+                return Err(CostError::Variable { component: price.component });
+            };
+            let amount = self.billing.amount(quantity, unit_price)?;
+            total = exact::add(total, amount, "the total")?;
+            lines.push(CostLine {
+                bucket,
+                component: price.component,
+                quantity,
+                unit: price.component.unit(),
+                unit_price,
+                discount: self.billing.discount,
+                amount,
+                min_prompt_tokens: 0,
+                condition: String::new(),
+                note: price.note.clone(),
+            });
+        }
+        Ok(CostBreakdown { lines, total })
+    }
+
+    /// A bucket no price covers: per-item charges without a listed price are 0 (with a line),
+    /// no request fee is nothing, and unpriced tokens are an error.
+    fn unpriced(&self, lines: &mut Vec<CostLine>, bucket: Bucket, quantity: u64) -> Result<(), CostError> {
+        let own = bucket.price_chain()[0];
+        match bucket {
+            Bucket::Requests => Ok(()),
+            _ if bucket.is_per_item() => {
+                lines.push(CostLine {
+                    bucket,
+                    component: own,
+                    quantity,
+                    unit: own.unit(),
+                    unit_price: Decimal::ZERO,
+                    discount: self.billing.discount,
+                    amount: Decimal::ZERO,
+                    min_prompt_tokens: 0,
+                    condition: String::new(),
+                    note: Some("no price listed (0)".into()),
+                });
+                Ok(())
+            }
+            _ => Err(CostError::Unpriced { component: own, bucket, quantity }),
+        }
     }
 
     /// The price of a component at a tier that applies at `at`: a window containing it, else
@@ -173,25 +276,7 @@ impl PricePlan {
                 return Ok(());
             }
         }
-        match bucket {
-            Bucket::Requests => Ok(()),
-            _ if bucket.is_per_item() => {
-                lines.push(CostLine {
-                    bucket,
-                    component: own,
-                    quantity: unbilled,
-                    unit: own.unit(),
-                    unit_price: Decimal::ZERO,
-                    discount: self.billing.discount,
-                    amount: Decimal::ZERO,
-                    min_prompt_tokens: 0,
-                    condition: String::new(),
-                    note: Some("no price listed (0)".into()),
-                });
-                Ok(())
-            }
-            _ => Err(CostError::Unpriced { component: own, bucket, quantity: unbilled }),
-        }
+        self.unpriced(lines, bucket, unbilled)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -229,6 +314,11 @@ impl PricePlan {
             note,
         })
     }
+}
+
+/// Serialise an amount without trailing zeros (`0.0100000` → `0.01`).
+pub(crate) fn normalized<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&d.normalize(), s)
 }
 
 /// Name the component and tier in an ambiguity found while billing.
@@ -277,10 +367,11 @@ impl Billing {
 
     /// `quantity × unit_price × (1 − discount)`, exactly.
     fn amount(&self, quantity: u64, unit_price: Decimal) -> Result<Decimal, CostError> {
+        // Not normalised here: trailing zeros go when the amount is shown (`normalized`).
         let listed = exact::mul(Decimal::from(quantity), unit_price, "a line amount")?;
         if self.discount.is_none() {
-            return Ok(listed.normalize());
+            return Ok(listed);
         }
-        Ok(exact::mul(listed, self.factor, "a discounted line amount")?.normalize())
+        exact::mul(listed, self.factor, "a discounted line amount")
     }
 }

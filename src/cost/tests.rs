@@ -691,3 +691,27 @@ proptest! {
         prop_assert_eq!(Usage::detect(&body).expect("a known usage shape"), u);
     }
 }
+
+proptest::proptest! {
+    /// The flat plan (one price per component) and the general search agree on every usage.
+    #[test]
+    fn flat_plans_agree_with_the_general_search(
+        input in 0u64..2_000_000, cache_read in 0u64..500_000, output in 0u64..200_000,
+        reasoning in 0u64..100_000, audio_input in 0u64..10_000, images_in in 0u64..5, web_searches in 0u64..3,
+    ) {
+        let prices = [
+            price(Component::Input, dec!(0.0000025)),
+            price(Component::Output, dec!(0.00001)),
+            price(Component::CacheRead, dec!(0.00000125)),
+            price(Component::WebSearch, dec!(0.01)),
+        ];
+        let usage = Usage { input, cache_read, output, reasoning, audio_input, images_in, web_searches, ..Usage::default() };
+        for discount in [None, Some(dec!(0.15))] {
+            let plan = super::engine::PricePlan::new(&prices, discount).expect("valid");
+            let flat = plan.price(&usage, noon()).expect("prices");
+            let searched = plan.price_searching(&usage, noon()).expect("prices");
+            proptest::prop_assert_eq!(flat.total, searched.total);
+            proptest::prop_assert_eq!(flat.lines, searched.lines);
+        }
+    }
+}
