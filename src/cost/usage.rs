@@ -522,28 +522,28 @@ impl<'a> Fields<'a> {
 
     /// Every object on the way to `path` must be an object (or absent / null).
     fn check_parents(&self, path: &str) -> Result<(), CostError> {
+        let Some((parents, _)) = path.rsplit_once('.') else {
+            return Ok(());
+        };
         let mut value: Option<&Value> = None;
-        let mut walked = String::new();
-        let parts: Vec<&str> = path.split('.').collect();
-        for part in &parts[..parts.len().saturating_sub(1)] {
-            if !walked.is_empty() {
-                walked.push('.');
-            }
-            walked.push_str(part);
+        let mut end = 0;
+        for part in parents.split('.') {
+            end += part.len();
             let next = match value {
-                None => self.0.get(*part),
-                Some(v) => v.get(*part),
+                None => self.0.get(part),
+                Some(v) => v.get(part),
             };
             match next {
                 None | Some(Value::Null) => return Ok(()),
                 Some(Value::Object(_)) => value = next,
                 Some(other) => {
                     return Err(CostError::InvalidField {
-                        field: walked,
+                        field: parents[..end].to_string(),
                         reason: format!("expected an object, got {other}"),
                     });
                 }
             }
+            end += 1;
         }
         Ok(())
     }
@@ -767,6 +767,11 @@ mod tests {
         for v in cases {
             assert!(matches!(Usage::detect(&v), Err(CostError::InvalidField { .. })), "{v}");
         }
+        let nested = Usage::detect(&json!({"prompt_tokens": 1, "prompt_tokens_details": 3}));
+        assert!(
+            matches!(&nested, Err(CostError::InvalidField { field, .. }) if field == "prompt_tokens_details"),
+            "{nested:?}"
+        );
         let too_many = json!({"prompt_tokens": 10, "prompt_tokens_details": {"cached_tokens": 11}});
         let err = Usage::detect(&too_many).expect_err("refused");
         assert!(matches!(err, CostError::DetailsExceedTotal { .. }));
