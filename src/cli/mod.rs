@@ -47,7 +47,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.";
 #[command(name = "llmcost", version, about, after_help = EXAMPLES)]
 pub struct Cli {
     /// Database URL (sqlite:PATH).
-    #[arg(long, global = true, env = "LLMCOST_DB", value_name = "URL")]
+    #[arg(long, global = true, env = "LLMCOST_DB", value_name = "URL", hide_env_values = true)]
     pub db: Option<String>,
     /// Config file (TOML) with [openrouter], [sync] and [filter] sections.
     #[arg(long, global = true, env = "LLMCOST_CONFIG", value_name = "PATH")]
