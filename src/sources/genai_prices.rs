@@ -49,7 +49,7 @@
 #![deny(clippy::float_arithmetic)]
 
 use super::litellm::{author_hint, keep_price, raw_int, raw_price, shift_decimal, utc_window};
-use super::price_list::PriceListEntry;
+use super::price_list::{EntryContext as Ctx, PriceListEntry};
 use crate::domain::{Component, Price, PriceKey, PriceValue, TierScope};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -62,25 +62,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The source name of genai-prices price-list entries.
 pub const SOURCE: &str = "genai-prices";
 
-/// Why a genai-prices file was rejected.
-#[derive(Debug, thiserror::Error)]
-pub enum ParseError {
-    /// The body is not the JSON we expect.
-    #[error("malformed genai-prices data: {0}")]
-    Json(String),
-    /// A model carries a value we cannot accept.
-    #[error("provider {provider:?}, model {model:?}: {field}: {reason}")]
-    Field {
-        /// The provider id, e.g. `anthropic`.
-        provider: String,
-        /// The model id, e.g. `claude-opus-4-6`.
-        model: String,
-        /// The field, e.g. `prices[1].input_mtok`.
-        field: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-}
+/// Why the file was rejected.
+pub type ParseError = super::price_list::PriceListError;
 
 pub use super::price_list::Parsed;
 
@@ -133,7 +116,8 @@ pub fn parse(body: &[u8], now: Timestamp) -> Result<Vec<PriceListEntry>, ParseEr
 
 /// Parse a genai-prices v2 `data.json` body at `now`, reporting what was skipped.
 pub fn parse_detailed(body: &[u8], now: Timestamp) -> Result<Parsed, ParseError> {
-    let providers: Vec<WireProvider> = serde_json::from_slice(body).map_err(|e| ParseError::Json(e.to_string()))?;
+    let providers: Vec<WireProvider> =
+        serde_json::from_slice(body).map_err(|e| ParseError::Json { source_name: SOURCE, message: e.to_string() })?;
     let today = now.to_zoned(TimeZone::UTC).date();
     let mut out = Parsed::default();
     let mut seen = BTreeSet::new();
@@ -179,23 +163,6 @@ pub fn parse_detailed(body: &[u8], now: Timestamp) -> Result<Parsed, ParseError>
         .sort_by(|a, b| (a.provider.as_str(), a.native_id.as_str()).cmp(&(b.provider.as_str(), b.native_id.as_str())));
     out.skipped_entries.sort();
     Ok(out)
-}
-
-/// The model an error is about.
-struct Ctx<'a> {
-    provider: &'a str,
-    model: &'a str,
-}
-
-impl Ctx<'_> {
-    fn err(&self, field: impl Into<String>, reason: impl Into<String>) -> ParseError {
-        ParseError::Field {
-            provider: self.provider.to_string(),
-            model: self.model.to_string(),
-            field: field.into(),
-            reason: reason.into(),
-        }
-    }
 }
 
 /// When a conditional price applies.
@@ -416,13 +383,6 @@ mod tests {
             .unwrap_or_else(|| panic!("{provider}/{id} is parsed"))
     }
 
-    fn price(e: &PriceListEntry, component: Component, min: i64, condition: &str) -> Option<Decimal> {
-        e.prices
-            .iter()
-            .find(|p| p.key.component == component && p.key.min_prompt_tokens == min && p.key.condition == condition)
-            .and_then(|p| p.value.fixed())
-    }
-
     #[test]
     fn counts_entries_and_skips() {
         let p = parsed("2026-08-21T00:00:00Z");
@@ -444,13 +404,13 @@ mod tests {
         assert_eq!(e.name.as_deref(), Some("Claude Sonnet 4.5"));
         assert_eq!(e.context_length, Some(1_000_000));
         assert_eq!(e.author_hint.as_deref(), Some("anthropic"));
-        assert_eq!(price(e, Component::Input, 0, ""), Some(dec!(0.000003)));
-        assert_eq!(price(e, Component::Input, 200_001, ""), Some(dec!(0.000006)));
-        assert_eq!(price(e, Component::Output, 200_001, ""), Some(dec!(0.0000225)));
-        assert_eq!(price(e, Component::CacheRead, 200_001, ""), Some(dec!(0.0000006)));
-        assert_eq!(price(e, Component::CacheWrite, 200_001, ""), Some(dec!(0.0000075)));
-        assert_eq!(price(e, Component::CacheWrite1h, 200_001, ""), Some(dec!(0.000012)));
-        assert_eq!(price(e, Component::WebSearch, 0, ""), Some(dec!(0.01)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.000003)));
+        assert_eq!(e.price_of(Component::Input, 200_001, ""), Some(dec!(0.000006)));
+        assert_eq!(e.price_of(Component::Output, 200_001, ""), Some(dec!(0.0000225)));
+        assert_eq!(e.price_of(Component::CacheRead, 200_001, ""), Some(dec!(0.0000006)));
+        assert_eq!(e.price_of(Component::CacheWrite, 200_001, ""), Some(dec!(0.0000075)));
+        assert_eq!(e.price_of(Component::CacheWrite1h, 200_001, ""), Some(dec!(0.000012)));
+        assert_eq!(e.price_of(Component::WebSearch, 0, ""), Some(dec!(0.01)));
         assert!(e.prices.iter().all(|p| p.scope == TierScope::WholeRequest));
     }
 
@@ -459,24 +419,24 @@ mod tests {
         // claude-opus-4-6: tiers until 2026-03-13, flat prices from then on.
         let before = parsed("2026-03-12T23:59:59Z");
         let e = entry(&before, "anthropic", "claude-opus-4-6");
-        assert_eq!(price(e, Component::Input, 200_001, ""), Some(dec!(0.00001)));
+        assert_eq!(e.price_of(Component::Input, 200_001, ""), Some(dec!(0.00001)));
         let after = parsed("2026-03-13T00:00:00Z");
         let e = entry(&after, "anthropic", "claude-opus-4-6");
-        assert_eq!(price(e, Component::Input, 0, ""), Some(dec!(0.000005)));
-        assert_eq!(price(e, Component::Input, 200_001, ""), None);
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.000005)));
+        assert_eq!(e.price_of(Component::Input, 200_001, ""), None);
 
         // claude-sonnet-5 is repriced on 2026-09-01.
         let e = entry(&after, "anthropic", "claude-sonnet-5");
-        assert_eq!(price(e, Component::Output, 0, ""), Some(dec!(0.00001)));
+        assert_eq!(e.price_of(Component::Output, 0, ""), Some(dec!(0.00001)));
         let later = parsed("2026-09-01T00:00:00Z");
         let e = entry(&later, "anthropic", "claude-sonnet-5");
-        assert_eq!(price(e, Component::Output, 0, ""), Some(dec!(0.000015)));
+        assert_eq!(e.price_of(Component::Output, 0, ""), Some(dec!(0.000015)));
 
         // o3 before and after its 2025-06-10 price cut.
         let e = entry(&parsed("2025-06-09T12:00:00Z"), "openai", "o3").clone();
-        assert_eq!(price(&e, Component::Input, 0, ""), Some(dec!(0.00001)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.00001)));
         let e = entry(&after, "openai", "o3");
-        assert_eq!(price(e, Component::Input, 0, ""), Some(dec!(0.000002)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.000002)));
     }
 
     #[test]
@@ -484,12 +444,12 @@ mod tests {
         let p = parsed("2026-08-21T00:00:00Z");
         let e = entry(&p, "deepseek", "deepseek-chat");
         // Off-peak (the first, unconditional entry) is the base; 00:30–16:30 UTC is standard.
-        assert_eq!(price(e, Component::Input, 0, ""), Some(dec!(0.000000135)));
-        assert_eq!(price(e, Component::Output, 0, ""), Some(dec!(0.00000055)));
-        assert_eq!(price(e, Component::CacheRead, 0, ""), Some(dec!(0.000000035)));
-        assert_eq!(price(e, Component::Input, 0, "utc:0030-1630"), Some(dec!(0.00000027)));
-        assert_eq!(price(e, Component::Output, 0, "utc:0030-1630"), Some(dec!(0.0000011)));
-        assert_eq!(price(e, Component::CacheRead, 0, "utc:0030-1630"), Some(dec!(0.00000007)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.000000135)));
+        assert_eq!(e.price_of(Component::Output, 0, ""), Some(dec!(0.00000055)));
+        assert_eq!(e.price_of(Component::CacheRead, 0, ""), Some(dec!(0.000000035)));
+        assert_eq!(e.price_of(Component::Input, 0, "utc:0030-1630"), Some(dec!(0.00000027)));
+        assert_eq!(e.price_of(Component::Output, 0, "utc:0030-1630"), Some(dec!(0.0000011)));
+        assert_eq!(e.price_of(Component::CacheRead, 0, "utc:0030-1630"), Some(dec!(0.00000007)));
         assert_eq!(e.prices.len(), 6);
         assert_eq!(e.author_hint.as_deref(), Some("deepseek"));
     }
@@ -498,7 +458,7 @@ mod tests {
     fn per_thousand_and_exactness() {
         let p = parsed("2026-08-21T00:00:00Z");
         let e = entry(&p, "deepseek", "deepseek-v4-pro");
-        assert_eq!(price(e, Component::CacheRead, 0, ""), Some(dec!(0.000000003625)));
+        assert_eq!(e.price_of(Component::CacheRead, 0, ""), Some(dec!(0.000000003625)));
         let e = entry(&p, "aws", "global.anthropic.claude-sonnet-5-v1:0");
         assert_eq!(e.author_hint.as_deref(), Some("anthropic"));
         let body = br#"[{"id":"p","name":"P","api_pattern":"x","models":[
@@ -506,10 +466,10 @@ mod tests {
              "cache_read_mtok":0,"requests_kcount":5,"input_image_mtok":1}}]}]"#;
         let p = parse_detailed(body, at("2026-01-01T00:00:00Z")).expect("parses");
         let e = &p.entries[0];
-        assert_eq!(price(e, Component::Input, 0, ""), Some(dec!(0.0000025)));
-        assert_eq!(price(e, Component::Output, 0, ""), Some(Decimal::ZERO));
-        assert_eq!(price(e, Component::CacheRead, 0, ""), None, "zero and not input/output");
-        assert_eq!(price(e, Component::Request, 0, ""), Some(dec!(0.005)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.0000025)));
+        assert_eq!(e.price_of(Component::Output, 0, ""), Some(Decimal::ZERO));
+        assert_eq!(e.price_of(Component::CacheRead, 0, ""), None, "zero and not input/output");
+        assert_eq!(e.price_of(Component::Request, 0, ""), Some(dec!(0.005)));
         assert_eq!(p.skipped_prices.get("input_image_mtok"), Some(&1));
     }
 
@@ -527,7 +487,7 @@ mod tests {
              {"constraint":{"start_time":"18:00:00+08:00","end_time":"02:00:00+08:00"},
               "prices":{"input_mtok":0.5,"output_mtok":1}}]}]}]"#;
         let p = parse(body, at("2026-01-01T00:00:00Z")).expect("parses");
-        assert_eq!(price(&p[0], Component::Input, 0, "utc:1000-1800"), Some(dec!(0.0000005)));
+        assert_eq!(p[0].price_of(Component::Input, 0, "utc:1000-1800"), Some(dec!(0.0000005)));
     }
 
     #[test]
@@ -540,6 +500,6 @@ mod tests {
             {"id":"m1","match":{"equals":"m1"},"prices":{"output_mtok":{"base":1,"tiers":[{"start":10,"price":-2}]}}}]}]"#;
         let err = parse(body, at("2026-01-01T00:00:00Z")).expect_err("rejects").to_string();
         assert!(err.contains("output_mtok.tiers[0].price") && err.contains("negative"), "{err}");
-        assert!(matches!(parse(b"[{", at("2026-01-01T00:00:00Z")), Err(ParseError::Json(_))));
+        assert!(matches!(parse(b"[{", at("2026-01-01T00:00:00Z")), Err(ParseError::Json { .. })));
     }
 }

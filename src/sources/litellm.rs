@@ -806,13 +806,6 @@ mod tests {
         p.entries.iter().find(|e| e.native_id == id).unwrap_or_else(|| panic!("{id} is parsed"))
     }
 
-    fn price(e: &PriceListEntry, component: Component, min: i64, condition: &str) -> Option<Decimal> {
-        e.prices
-            .iter()
-            .find(|p| p.key.component == component && p.key.min_prompt_tokens == min && p.key.condition == condition)
-            .and_then(|p| p.value.fixed())
-    }
-
     #[test]
     fn counts_entries_and_skips() {
         let p = parsed();
@@ -836,13 +829,13 @@ mod tests {
         let e = entry(&p, "gpt-4o");
         assert_eq!(e.provider, "openai");
         assert_eq!(e.author_hint.as_deref(), Some("openai"));
-        assert_eq!(price(e, Component::Input, 0, ""), Some(dec!(0.0000025)));
-        assert_eq!(price(e, Component::Output, 0, ""), Some(dec!(0.00001)));
-        assert_eq!(price(e, Component::CacheRead, 0, ""), Some(dec!(0.00000125)));
-        assert_eq!(price(e, Component::Input, 0, "batch"), Some(dec!(0.00000125)));
-        assert_eq!(price(e, Component::Output, 0, "batch"), Some(dec!(0.000005)));
-        assert_eq!(price(e, Component::Input, 0, "priority"), Some(dec!(0.00000425)));
-        assert_eq!(price(e, Component::CacheRead, 0, "priority"), Some(dec!(0.000002125)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.0000025)));
+        assert_eq!(e.price_of(Component::Output, 0, ""), Some(dec!(0.00001)));
+        assert_eq!(e.price_of(Component::CacheRead, 0, ""), Some(dec!(0.00000125)));
+        assert_eq!(e.price_of(Component::Input, 0, "batch"), Some(dec!(0.00000125)));
+        assert_eq!(e.price_of(Component::Output, 0, "batch"), Some(dec!(0.000005)));
+        assert_eq!(e.price_of(Component::Input, 0, "priority"), Some(dec!(0.00000425)));
+        assert_eq!(e.price_of(Component::CacheRead, 0, "priority"), Some(dec!(0.000002125)));
         assert_eq!(e.prices.len(), 8);
         assert_eq!(e.context_length, Some(128_000));
         assert_eq!(e.max_output_tokens, Some(16_384));
@@ -858,15 +851,15 @@ mod tests {
         let e = entry(&p, "anthropic.claude-3-5-sonnet-20241022-v2:0");
         assert_eq!(e.provider, "bedrock");
         assert_eq!(e.author_hint.as_deref(), Some("anthropic"));
-        assert_eq!(price(e, Component::Input, 0, ""), Some(dec!(0.000003)));
-        assert_eq!(price(e, Component::Output, 0, ""), Some(dec!(0.000015)));
-        assert_eq!(price(e, Component::CacheRead, 0, ""), Some(dec!(0.0000003)));
-        assert_eq!(price(e, Component::CacheWrite, 0, ""), Some(dec!(0.00000375)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.000003)));
+        assert_eq!(e.price_of(Component::Output, 0, ""), Some(dec!(0.000015)));
+        assert_eq!(e.price_of(Component::CacheRead, 0, ""), Some(dec!(0.0000003)));
+        assert_eq!(e.price_of(Component::CacheWrite, 0, ""), Some(dec!(0.00000375)));
 
         let e = entry(&p, "claude-sonnet-4-5");
-        assert_eq!(price(e, Component::CacheWrite1h, 0, ""), Some(dec!(0.000006)));
-        assert_eq!(price(e, Component::CacheWrite, 0, "batch"), Some(dec!(0.000001875)));
-        assert_eq!(price(e, Component::WebSearch, 0, ""), Some(dec!(0.01)));
+        assert_eq!(e.price_of(Component::CacheWrite1h, 0, ""), Some(dec!(0.000006)));
+        assert_eq!(e.price_of(Component::CacheWrite, 0, "batch"), Some(dec!(0.000001875)));
+        assert_eq!(e.price_of(Component::WebSearch, 0, ""), Some(dec!(0.01)));
         assert_eq!(e.author_hint.as_deref(), Some("anthropic"));
     }
 
@@ -875,14 +868,14 @@ mod tests {
         let p = parsed();
         let e = entry(&p, "gemini-2.5-pro");
         assert_eq!(e.author_hint.as_deref(), Some("google"));
-        assert_eq!(price(e, Component::Input, 0, ""), Some(dec!(0.00000125)));
-        assert_eq!(price(e, Component::Input, 200_001, ""), Some(dec!(0.0000025)));
-        assert_eq!(price(e, Component::Output, 200_001, ""), Some(dec!(0.000015)));
-        assert_eq!(price(e, Component::CacheRead, 200_001, ""), Some(dec!(0.00000025)));
-        assert_eq!(price(e, Component::CacheWrite, 200_001, ""), Some(dec!(0.00000025)));
-        assert_eq!(price(e, Component::Input, 200_001, "batch"), Some(dec!(0.00000125)));
-        assert_eq!(price(e, Component::Output, 200_001, "priority"), Some(dec!(0.000027)));
-        assert_eq!(price(e, Component::WebSearch, 0, ""), Some(dec!(0.035)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.00000125)));
+        assert_eq!(e.price_of(Component::Input, 200_001, ""), Some(dec!(0.0000025)));
+        assert_eq!(e.price_of(Component::Output, 200_001, ""), Some(dec!(0.000015)));
+        assert_eq!(e.price_of(Component::CacheRead, 200_001, ""), Some(dec!(0.00000025)));
+        assert_eq!(e.price_of(Component::CacheWrite, 200_001, ""), Some(dec!(0.00000025)));
+        assert_eq!(e.price_of(Component::Input, 200_001, "batch"), Some(dec!(0.00000125)));
+        assert_eq!(e.price_of(Component::Output, 200_001, "priority"), Some(dec!(0.000027)));
+        assert_eq!(e.price_of(Component::WebSearch, 0, ""), Some(dec!(0.035)));
         assert!(e.prices.iter().all(|p| p.scope == TierScope::WholeRequest));
 
         // Integer prices and a 128k threshold.
@@ -892,33 +885,33 @@ mod tests {
         // xAI bills the tier from the threshold itself (LiteLLM's inclusive providers).
         let e = entry(&p, "xai/grok-4.20-reasoning");
         assert_eq!(e.author_hint.as_deref(), Some("x-ai"));
-        assert_eq!(price(e, Component::Input, 200_000, ""), Some(dec!(0.0000025)));
-        assert_eq!(price(e, Component::CacheRead, 200_000, "batch"), Some(dec!(0.00000032)));
+        assert_eq!(e.price_of(Component::Input, 200_000, ""), Some(dec!(0.0000025)));
+        assert_eq!(e.price_of(Component::CacheRead, 200_000, "batch"), Some(dec!(0.00000032)));
     }
 
     #[test]
     fn tiered_pricing_lists_become_tiers() {
         let p = parsed();
         let e = entry(&p, "dashscope/qwen3-coder-plus");
-        assert_eq!(price(e, Component::Input, 0, ""), Some(dec!(0.000001)));
-        assert_eq!(price(e, Component::Input, 32_001, ""), Some(dec!(0.0000018)));
-        assert_eq!(price(e, Component::Output, 256_001, ""), Some(dec!(0.00006)));
-        assert_eq!(price(e, Component::CacheRead, 128_001, ""), Some(dec!(0.0000003)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.000001)));
+        assert_eq!(e.price_of(Component::Input, 32_001, ""), Some(dec!(0.0000018)));
+        assert_eq!(e.price_of(Component::Output, 256_001, ""), Some(dec!(0.00006)));
+        assert_eq!(e.price_of(Component::CacheRead, 128_001, ""), Some(dec!(0.0000003)));
         assert_eq!(e.author_hint.as_deref(), Some("qwen"));
         // The float noise of the file is kept exactly as written.
         let e = entry(&p, "opencode_go/qwen3.7-plus");
-        assert_eq!(price(e, Component::Input, 0, ""), Some(dec!(0.00000040000000000000003)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.00000040000000000000003)));
     }
 
     #[test]
     fn zero_prices_other_than_input_and_output_are_absent() {
         let p = parsed();
         let e = entry(&p, "deepseek/deepseek-chat");
-        assert_eq!(price(e, Component::CacheWrite, 0, ""), None, "0.0 in the file");
-        assert_eq!(price(e, Component::CacheRead, 0, ""), Some(dec!(0.000000028)));
+        assert_eq!(e.price_of(Component::CacheWrite, 0, ""), None, "0.0 in the file");
+        assert_eq!(e.price_of(Component::CacheRead, 0, ""), Some(dec!(0.000000028)));
         let e = entry(&p, "amazon.rerank-v1:0");
-        assert_eq!(price(e, Component::Input, 0, ""), Some(Decimal::ZERO));
-        assert_eq!(price(e, Component::Request, 0, ""), Some(dec!(0.001)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(Decimal::ZERO));
+        assert_eq!(e.price_of(Component::Request, 0, ""), Some(dec!(0.001)));
     }
 
     #[test]

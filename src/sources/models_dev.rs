@@ -31,7 +31,7 @@
 #![deny(clippy::float_arithmetic)]
 
 use super::litellm::{author_hint, keep_price, raw_int, raw_price, shift_decimal, sorted_unique};
-use super::price_list::PriceListEntry;
+use super::price_list::{EntryContext as Ctx, PriceListEntry};
 use crate::domain::{Component, Price, PriceKey, PriceValue, TierScope};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -44,25 +44,8 @@ pub const SOURCE: &str = "models-dev";
 /// The prompt size of `cost.context_over_200k`.
 const CONTEXT_OVER_200K: i64 = 200_000;
 
-/// Why a models.dev file was rejected.
-#[derive(Debug, thiserror::Error)]
-pub enum ParseError {
-    /// The body is not the JSON we expect.
-    #[error("malformed models.dev api.json: {0}")]
-    Json(String),
-    /// A model carries a value we cannot accept.
-    #[error("provider {provider:?}, model {model:?}: {field}: {reason}")]
-    Field {
-        /// The provider key, e.g. `anthropic`.
-        provider: String,
-        /// The model key, e.g. `claude-3-5-sonnet-20241022`.
-        model: String,
-        /// The field, e.g. `cost.input`.
-        field: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-}
+/// Why the file was rejected.
+pub type ParseError = super::price_list::PriceListError;
 
 pub use super::price_list::Parsed;
 
@@ -126,7 +109,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<PriceListEntry>, ParseError> {
 /// Parse a models.dev `api.json` body, reporting what was skipped.
 pub fn parse_detailed(body: &[u8]) -> Result<Parsed, ParseError> {
     let providers: BTreeMap<String, WireProvider> =
-        serde_json::from_slice(body).map_err(|e| ParseError::Json(e.to_string()))?;
+        serde_json::from_slice(body).map_err(|e| ParseError::Json { source_name: SOURCE, message: e.to_string() })?;
     let mut out = Parsed::default();
     for (provider, p) in &providers {
         for (id, model) in &p.models {
@@ -186,23 +169,6 @@ pub fn parse_detailed(body: &[u8]) -> Result<Parsed, ParseError> {
         .sort_by(|a, b| (a.provider.as_str(), a.native_id.as_str()).cmp(&(b.provider.as_str(), b.native_id.as_str())));
     out.skipped_entries.sort();
     Ok(out)
-}
-
-/// The model an error is about.
-struct Ctx<'a> {
-    provider: &'a str,
-    model: &'a str,
-}
-
-impl Ctx<'_> {
-    fn err(&self, field: impl Into<String>, reason: impl Into<String>) -> ParseError {
-        ParseError::Field {
-            provider: self.provider.to_string(),
-            model: self.model.to_string(),
-            field: field.into(),
-            reason: reason.into(),
-        }
-    }
 }
 
 fn component(name: &str) -> Option<Component> {
@@ -327,13 +293,6 @@ mod tests {
             .unwrap_or_else(|| panic!("{provider}/{id} is parsed"))
     }
 
-    fn price(e: &PriceListEntry, component: Component, min: i64) -> Option<Decimal> {
-        e.prices
-            .iter()
-            .find(|p| p.key.component == component && p.key.min_prompt_tokens == min)
-            .and_then(|p| p.value.fixed())
-    }
-
     #[test]
     fn counts_entries_and_skips() {
         let p = parsed();
@@ -351,10 +310,10 @@ mod tests {
         let e = entry(&p, "anthropic", "claude-3-5-sonnet-20241022");
         assert_eq!(e.name.as_deref(), Some("Claude Sonnet 3.5 v2"));
         assert_eq!(e.author_hint.as_deref(), Some("anthropic"));
-        assert_eq!(price(e, Component::Input, 0), Some(dec!(0.000003)));
-        assert_eq!(price(e, Component::Output, 0), Some(dec!(0.000015)));
-        assert_eq!(price(e, Component::CacheRead, 0), Some(dec!(0.0000003)));
-        assert_eq!(price(e, Component::CacheWrite, 0), Some(dec!(0.00000375)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.000003)));
+        assert_eq!(e.price_of(Component::Output, 0, ""), Some(dec!(0.000015)));
+        assert_eq!(e.price_of(Component::CacheRead, 0, ""), Some(dec!(0.0000003)));
+        assert_eq!(e.price_of(Component::CacheWrite, 0, ""), Some(dec!(0.00000375)));
         assert_eq!(e.prices.len(), 4);
         assert_eq!(e.context_length, Some(200_000));
         assert_eq!(e.max_output_tokens, Some(8192));
@@ -370,11 +329,11 @@ mod tests {
         let p = parsed();
         let e = entry(&p, "openrouter", "anthropic/claude-sonnet-4.5");
         assert_eq!(e.author_hint.as_deref(), Some("anthropic"));
-        assert_eq!(price(e, Component::Input, 0), Some(dec!(0.000003)));
-        assert_eq!(price(e, Component::Input, 200_001), Some(dec!(0.000006)));
-        assert_eq!(price(e, Component::Output, 200_001), Some(dec!(0.0000225)));
-        assert_eq!(price(e, Component::CacheRead, 200_001), Some(dec!(0.0000006)));
-        assert_eq!(price(e, Component::CacheWrite, 200_001), Some(dec!(0.0000075)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.000003)));
+        assert_eq!(e.price_of(Component::Input, 200_001, ""), Some(dec!(0.000006)));
+        assert_eq!(e.price_of(Component::Output, 200_001, ""), Some(dec!(0.0000225)));
+        assert_eq!(e.price_of(Component::CacheRead, 200_001, ""), Some(dec!(0.0000006)));
+        assert_eq!(e.price_of(Component::CacheWrite, 200_001, ""), Some(dec!(0.0000075)));
         assert_eq!(e.prices.len(), 8);
         assert!(e.prices.iter().all(|p| p.scope == TierScope::WholeRequest));
     }
@@ -391,9 +350,9 @@ mod tests {
             "limit": {"context": 1000000, "output": 128000}}}}}"#;
         let p = parse_detailed(body).expect("parses");
         let e = &p.entries[0];
-        assert_eq!(price(e, Component::Input, 0), Some(dec!(0.000005)));
-        assert_eq!(price(e, Component::Output, 200_001), Some(dec!(0.0000375)));
-        assert_eq!(price(e, Component::CacheWrite, 200_001), Some(dec!(0.0000125)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(dec!(0.000005)));
+        assert_eq!(e.price_of(Component::Output, 200_001, ""), Some(dec!(0.0000375)));
+        assert_eq!(e.price_of(Component::CacheWrite, 200_001, ""), Some(dec!(0.0000125)));
         assert_eq!(p.skipped_prices.get("tiers (type time)"), Some(&1));
     }
 
@@ -404,10 +363,10 @@ mod tests {
             "nothing": {"name": "No cost"}}}}"#;
         let p = parse_detailed(body).expect("parses");
         let e = &p.entries[0];
-        assert_eq!(price(e, Component::Input, 0), Some(Decimal::ZERO));
-        assert_eq!(price(e, Component::Output, 0), Some(Decimal::ZERO));
-        assert_eq!(price(e, Component::CacheRead, 0), None);
-        assert_eq!(price(e, Component::Reasoning, 0), Some(dec!(0.0000025)));
+        assert_eq!(e.price_of(Component::Input, 0, ""), Some(Decimal::ZERO));
+        assert_eq!(e.price_of(Component::Output, 0, ""), Some(Decimal::ZERO));
+        assert_eq!(e.price_of(Component::CacheRead, 0, ""), None);
+        assert_eq!(e.price_of(Component::Reasoning, 0, ""), Some(dec!(0.0000025)));
         assert_eq!(e.author_hint.as_deref(), Some("openai"));
         assert_eq!(p.skipped_entries, ["lmstudio/nothing"]);
         assert_eq!(p.skipped_prices.get("per_minute"), Some(&1));
@@ -420,6 +379,6 @@ mod tests {
         assert!(err.contains("\"p\"") && err.contains("m:1") && err.contains("cost.output"), "{err}");
         let body = br#"{"p": {"models": {"m": {"cost": {"input": "x", "output": 1}}}}}"#;
         assert!(parse(body).is_err());
-        assert!(matches!(parse(b"{\"p\": "), Err(ParseError::Json(_))));
+        assert!(matches!(parse(b"{\"p\": "), Err(ParseError::Json { .. })));
     }
 }

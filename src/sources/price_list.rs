@@ -48,6 +48,71 @@ pub struct PriceListEntry {
     pub prices: Vec<Price>,
 }
 
+/// Why a price list's data was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum PriceListError {
+    /// The body is not the JSON we expect.
+    #[error("malformed {source_name} data: {message}")]
+    Json {
+        /// The source (`genai-prices`, `models-dev`).
+        source_name: &'static str,
+        /// What the parser said.
+        message: String,
+    },
+    /// A model carries a value we cannot accept.
+    #[error("provider {provider:?}, model {model:?}: {field}: {reason}")]
+    Field {
+        /// The provider id, e.g. `anthropic`.
+        provider: String,
+        /// The model id, e.g. `claude-opus-4-6`.
+        model: String,
+        /// The field, e.g. `prices[1].input_mtok`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The entry an error is about.
+pub(crate) struct EntryContext<'a> {
+    /// The provider id.
+    pub provider: &'a str,
+    /// The model id.
+    pub model: &'a str,
+}
+
+impl EntryContext<'_> {
+    /// An error about one field of this entry.
+    pub fn err(&self, field: impl Into<String>, reason: impl Into<String>) -> PriceListError {
+        PriceListError::Field {
+            provider: self.provider.to_string(),
+            model: self.model.to_string(),
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The price of a component at a tier and condition, if the entry lists one.
+impl PriceListEntry {
+    /// The fixed price of `component` at tier `min_prompt_tokens` under `condition`.
+    pub fn price_of(
+        &self,
+        component: crate::domain::Component,
+        min_prompt_tokens: i64,
+        condition: &str,
+    ) -> Option<rust_decimal::Decimal> {
+        self.prices
+            .iter()
+            .find(|p| {
+                p.key.component == component
+                    && p.key.min_prompt_tokens == min_prompt_tokens
+                    && p.key.condition == condition
+            })
+            .and_then(|p| p.value.fixed())
+    }
+}
+
 /// The entries of a price list and what was left out of them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Parsed {

@@ -141,7 +141,7 @@ pub enum SyncError {
         origin: String,
     },
     /// A price list sent something we cannot accept.
-    #[error("malformed {source_name} data: {message}")]
+    #[error("{source_name}: {message}")]
     PriceList {
         /// The source.
         source_name: &'static str,

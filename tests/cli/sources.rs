@@ -102,3 +102,20 @@ async fn url_and_file_options_take_one_source() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+#[tokio::test]
+async fn a_bad_price_list_fails_cleanly_and_changes_nothing() {
+    let app = TestApp::new().await;
+    app.ok(&["sync", "--source", "litellm", "--offline"]).await;
+    let before = app.catalog_dump().await;
+    let mut file = litellm_file();
+    file["gpt-4o"]["input_cost_per_token"] = serde_json::json!("2.5e-06x");
+    let path = app.dir.path().join("bad.json");
+    std::fs::write(&path, serde_json::to_vec(&file).expect("JSON")).expect("written");
+    let out = app.llmcost(&["sync", "--source", "litellm", "--from-file", path.to_str().expect("path")]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("litellm: entry \"gpt-4o\": input_cost_per_token"), "{stderr}");
+    assert_eq!(app.catalog_dump().await, before);
+    assert_eq!(app.runs().await.last().map(|r| r.0.clone()), Some("failed".to_string()));
+}
