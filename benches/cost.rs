@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use llmcost::cost::{PriceBook, PricePlan, Usage, price_request};
-use llmcost::domain::{CatalogState, CurrentPrice, StoredAlias, StoredModel, StoredOffer};
+use llmcost::domain::CatalogState;
 use llmcost::sources::openrouter::{parse_models, to_catalog};
 use llmcost::store::PriceRecord;
 use std::hint::black_box;
@@ -13,26 +13,17 @@ use std::hint::black_box;
 fn book() -> (PriceBook, CatalogState) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/openrouter/models_2026-08-14.json");
     let body = std::fs::read(path).expect("fixture");
-    let catalog = to_catalog(&parse_models(&body).expect("parses")).expect("maps");
-    let mut state = CatalogState::default();
-    let mut intervals = Vec::new();
-    for m in catalog.models {
-        state.models.insert(m.id.to_string(), StoredModel { model: m, is_active: true });
-    }
-    for mut o in catalog.offers {
-        let prices = o
-            .prices
-            .drain(..)
-            .map(|p| {
-                intervals.push((o.key.to_string(), PriceRecord { price: p.clone(), valid_from: 0, valid_to: None }));
-                (p.key, CurrentPrice { value: p.value, scope: p.scope, valid_from: 0 })
+    let state = CatalogState::applied(to_catalog(&parse_models(&body).expect("parses")).expect("maps"), 0);
+    let intervals = state
+        .offers
+        .values()
+        .flat_map(|o| {
+            o.prices.iter().map(|(key, p)| {
+                let price = llmcost::domain::Price { key: key.clone(), value: p.value, scope: p.scope };
+                (o.offer.key.to_string(), PriceRecord { price, valid_from: 0, valid_to: None })
             })
-            .collect();
-        state.offers.insert(o.key.to_string(), StoredOffer { offer: o, is_active: true, prices });
-    }
-    for a in catalog.aliases {
-        state.aliases.insert(a.state_key(), StoredAlias { alias: a, is_active: true });
-    }
+        })
+        .collect();
     (PriceBook::new(&state, intervals), state)
 }
 

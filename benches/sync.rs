@@ -3,7 +3,7 @@
 //! End-to-end figures with the real binary and SQLite: `python3 bench/sync.py`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use llmcost::domain::{CatalogState, CurrentPrice, StoredModel, StoredOffer};
+use llmcost::domain::CatalogState;
 use llmcost::sources::openrouter::{parse_models, to_catalog};
 use llmcost::sync::{DiffOptions, diff};
 use serde_json::Value;
@@ -30,20 +30,7 @@ fn synthetic(n: usize) -> Vec<u8> {
 
 /// The state a store would hold after applying `body`.
 fn stored(body: &[u8]) -> CatalogState {
-    let catalog = to_catalog(&parse_models(body).expect("parses")).expect("maps");
-    let mut state = CatalogState::default();
-    for m in catalog.models {
-        state.models.insert(m.id.to_string(), StoredModel { model: m, is_active: true });
-    }
-    for mut o in catalog.offers {
-        let prices = o
-            .prices
-            .drain(..)
-            .map(|p| (p.key, CurrentPrice { value: p.value, scope: p.scope, valid_from: 0 }))
-            .collect();
-        state.offers.insert(o.key.to_string(), StoredOffer { offer: o, is_active: true, prices });
-    }
-    state
+    CatalogState::applied(to_catalog(&parse_models(body).expect("parses")).expect("maps"), 0)
 }
 
 fn bench(c: &mut Criterion) {

@@ -55,6 +55,29 @@ pub struct CatalogState {
     pub aliases: HashMap<String, StoredAlias>,
 }
 
+impl CatalogState {
+    /// The state an empty store holds once `catalog` is applied with prices valid from
+    /// `valid_from` (for benchmarks and tests that start from a synced catalog).
+    pub fn applied(catalog: super::Catalog, valid_from: UnixMs) -> Self {
+        let mut state = Self::default();
+        for model in catalog.models {
+            state.models.insert(model.id.to_string(), StoredModel { model, is_active: true });
+        }
+        for mut offer in catalog.offers {
+            let prices = offer
+                .prices
+                .drain(..)
+                .map(|p| (p.key, CurrentPrice { value: p.value, scope: p.scope, valid_from }))
+                .collect();
+            state.offers.insert(offer.key.to_string(), StoredOffer { offer, is_active: true, prices });
+        }
+        for alias in catalog.aliases {
+            state.aliases.insert(alias.state_key(), StoredAlias { alias, is_active: true });
+        }
+        state
+    }
+}
+
 /// Every write one sync makes, computed by the diff and applied by the store in one
 /// transaction.
 #[derive(Debug, Clone, Default)]

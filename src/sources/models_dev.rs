@@ -287,10 +287,7 @@ mod tests {
     }
 
     fn entry<'a>(p: &'a Parsed, provider: &str, id: &str) -> &'a PriceListEntry {
-        p.entries
-            .iter()
-            .find(|e| e.provider == provider && e.native_id == id)
-            .unwrap_or_else(|| panic!("{provider}/{id} is parsed"))
+        p.entry(provider, id).unwrap_or_else(|| panic!("{provider}/{id} is parsed"))
     }
 
     #[test]

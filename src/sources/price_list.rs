@@ -93,7 +93,13 @@ impl EntryContext<'_> {
     }
 }
 
-/// The price of a component at a tier and condition, if the entry lists one.
+impl Parsed {
+    /// The entry a provider lists under `native_id`.
+    pub fn entry(&self, provider: &str, native_id: &str) -> Option<&PriceListEntry> {
+        self.entries.iter().find(|e| e.provider == provider && e.native_id == native_id)
+    }
+}
+
 impl PriceListEntry {
     /// The fixed price of `component` at tier `min_prompt_tokens` under `condition`.
     pub fn price_of(
