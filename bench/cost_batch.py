@@ -5,7 +5,7 @@
   python3 bench/cost_batch.py            # 1,000,000 lines
   python3 bench/cost_batch.py 200000
 """
-import json, os, subprocess, sys, tempfile, time
+import json, os, shutil, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target/release/llmcost")
@@ -15,6 +15,14 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 def main():
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "llmcost"], cwd=ROOT, check=True)
     tmp = tempfile.mkdtemp(prefix="llmcost-cost-bench-")
+    try:
+        run(tmp)
+    finally:
+        # The batch file is ~500 MB at the default N.
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(tmp):
     env = dict(os.environ, LLMCOST_DB=f"sqlite:{tmp}/db.sqlite")
     catalog = os.path.join(ROOT, "fixtures/openrouter/models_2026-08-14.json")
     subprocess.run([BIN, "-q", "sync", "--from-file", catalog], env=env, check=True, stdout=subprocess.DEVNULL)

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """End-to-end sync benchmark: wall time and peak memory of the real release binary.
 
-  python3 bench/sync.py            # all scenarios
-  python3 bench/sync.py --quick    # fewer repetitions, scaling up to 10,000 models
+  python3 bench/sync.py              # all scenarios, SQLite
+  python3 bench/sync.py --quick      # fewer repetitions, scaling up to 10,000 models
+  python3 bench/sync.py --postgres   # the same on the local PostgreSQL server
+                                     # (LLMCOST_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432)
 
 Scenarios (each on a fresh SQLite file unless said otherwise):
   full        `llmcost sync` of the 400-model 2026-08-08 catalog with every listing's provider
@@ -19,11 +21,30 @@ BIN = os.path.join(ROOT, "target/release/llmcost")
 MOCK = os.path.join(ROOT, "target/release/examples/mock_openrouter")
 CATALOG = os.path.join(ROOT, "fixtures/openrouter/models_2026-08-08.json")
 QUICK = "--quick" in sys.argv
+POSTGRES = "--postgres" in sys.argv
+PG_SERVER = os.environ.get("LLMCOST_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+CREATED = []
+
+
+def db_url(path):
+    """A fresh database: a SQLite file at `path`, or a PostgreSQL database named after it."""
+    if not POSTGRES:
+        return f"sqlite:{path}"
+    name = "llmcost_bench_" + os.path.basename(path).replace(".", "_")
+    if name not in CREATED:
+        CREATED.append(name)
+        drop(name)
+    # e.g. LLMCOST_BENCH_PG_QUERY="?sslmode=disable" to time without TLS negotiation
+    return f"{PG_SERVER}/{name}{os.environ.get('LLMCOST_BENCH_PG_QUERY', '')}"
+
+
+def drop(name):
+    subprocess.run(["psql", f"{PG_SERVER}/test", "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True)
 
 
 def run_measured(args, db, url=None):
     """Like run, with the child's peak RSS from wait4."""
-    env = dict(os.environ, LLMCOST_DB=f"sqlite:{db}", NO_COLOR="1")
+    env = dict(os.environ, LLMCOST_DB=db_url(db), NO_COLOR="1")
     env.pop("OPENROUTER_API_KEY", None)
     if url:
         env["LLMCOST_OPENROUTER_URL"] = url
@@ -41,7 +62,7 @@ def run_measured(args, db, url=None):
 def summary(name, samples):
     times = [t for t, _ in samples]
     rss = max(r for _, r in samples)
-    print(f"{name:<34} median {statistics.median(times):8.1f} ms   min {min(times):8.1f} ms   peak RSS {rss:6.1f} MB   (n={len(samples)})")
+    print(f"{name:<40} median {statistics.median(times):8.1f} ms   min {min(times):8.1f} ms   peak RSS {rss:6.1f} MB   (n={len(samples)})")
     return statistics.median(times)
 
 
@@ -66,13 +87,14 @@ def synthetic(n, path):
 
 
 def main():
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "llmcost", "--example", "mock_openrouter"], cwd=ROOT, check=True)
+    if not os.environ.get("LLMCOST_BENCH_NO_BUILD"):  # set it to time an already built binary
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "llmcost", "--example", "mock_openrouter"], cwd=ROOT, check=True)
     reps = 3 if QUICK else 7
     tmp = tempfile.mkdtemp(prefix="llmcost-bench-")
     mock = subprocess.Popen([MOCK, CATALOG], stdout=subprocess.PIPE, text=True)
     try:
         url = mock.stdout.readline().strip()
-        print(f"mock OpenRouter at {url}; {reps} repetitions; release build\n")
+        print(f"mock OpenRouter at {url}; {reps} repetitions; release build; {'PostgreSQL' if POSTGRES else 'SQLite'}\n")
         full, unchanged, rediff = [], [], []
         for r in range(reps):
             db = os.path.join(tmp, f"full{r}.db")
@@ -102,6 +124,8 @@ def main():
     print()
     for n, ms in per_k:
         print(f"  {n:>6} models: {ms:6.1f} ms per 1,000 models")
+    for name in CREATED:
+        drop(name)
 
 
 if __name__ == "__main__":

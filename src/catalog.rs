@@ -1,6 +1,7 @@
 //! Reading the catalog: one summary line per model, filtering and sorting, as the CLI
 //! (and later the API) show it. Pure functions over store records.
 
+use crate::cost::SOURCE_PREFERENCE;
 use crate::domain::{Component, PriceKey, PriceValue, UnixMs};
 use crate::store::{ModelRecord, OfferRecord};
 use crate::sync::is_free;
@@ -47,13 +48,15 @@ pub struct ModelSummary {
     pub supported_parameters: Vec<String>,
 }
 
-/// The offer whose prices represent a model: its active plain listing, else its first
-/// active variant listing by id.
+/// The offer whose prices represent a model: its active plain listing from the most
+/// trusted source (overrides, OpenRouter, LiteLLM, genai-prices, models.dev), else its
+/// first active variant listing by id.
 pub fn primary_offer(record: &ModelRecord) -> Option<&OfferRecord> {
-    let listings = || record.offers.iter().filter(|o| o.is_active && o.offer.served_by.is_none());
-    listings()
-        .find(|o| o.offer.variant.is_none())
-        .or_else(|| listings().min_by(|a, b| a.offer.listing_id.cmp(&b.offer.listing_id)))
+    fn rank(o: &OfferRecord) -> (bool, usize, &str) {
+        let source = SOURCE_PREFERENCE.iter().position(|s| *s == o.offer.source).unwrap_or(SOURCE_PREFERENCE.len());
+        (o.offer.variant.is_some(), source, o.offer.listing_id.as_str())
+    }
+    record.offers.iter().filter(|o| o.is_active && o.offer.served_by.is_none()).min_by_key(|o| rank(o))
 }
 
 /// The base (untiered, unconditional) price of a component of an offer.
@@ -103,7 +106,8 @@ pub fn summarize(record: &ModelRecord) -> ModelSummary {
 }
 
 /// How to order the catalog.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SortKey {
     /// By id.
     #[default]
@@ -169,13 +173,18 @@ fn cmp_opt<T: Ord>(a: Option<T>, b: Option<T>, desc: bool) -> Ordering {
     }
 }
 
-/// Filter and order summaries.
+/// Filter and order the catalog's models.
 pub fn select(records: &[ModelRecord], q: &ModelQuery) -> Vec<ModelSummary> {
+    let all: Vec<ModelSummary> = records.iter().filter(|r| q.include_inactive || r.is_active).map(summarize).collect();
+    select_summaries(&all, q).into_iter().cloned().collect()
+}
+
+/// Filter and order summaries already made (a server keeps them between requests).
+pub fn select_summaries<'a>(summaries: &'a [ModelSummary], q: &ModelQuery) -> Vec<&'a ModelSummary> {
     let needle = q.search.as_ref().map(|s| s.to_lowercase());
-    let mut out: Vec<ModelSummary> = records
+    let mut out: Vec<&ModelSummary> = summaries
         .iter()
-        .filter(|r| q.include_inactive || r.is_active)
-        .map(summarize)
+        .filter(|s| q.include_inactive || s.is_active)
         .filter(|s| {
             needle.as_ref().is_none_or(|n| s.id.to_lowercase().contains(n) || s.name.to_lowercase().contains(n))
                 && q.author.as_ref().is_none_or(|a| s.id.split('/').next() == Some(a.as_str()))

@@ -69,11 +69,20 @@ pub struct SyncSettings {
     pub min_ratio: rust_decimal::Decimal,
     /// Flag price changes beyond this many percent as alerts.
     pub alert_threshold_percent: rust_decimal::Decimal,
+    /// How long the sync lease lasts without renewal (`5m`, `90s`, or seconds).
+    pub lock_ttl: String,
+    /// Skip a sync when the last one of its source finished less than this long ago.
+    pub min_interval: Option<String>,
 }
 
 impl Default for SyncSettings {
     fn default() -> Self {
-        Self { min_ratio: rust_decimal::Decimal::new(5, 1), alert_threshold_percent: rust_decimal::Decimal::from(30) }
+        Self {
+            min_ratio: rust_decimal::Decimal::new(5, 1),
+            alert_threshold_percent: rust_decimal::Decimal::from(30),
+            lock_ttl: "5m".into(),
+            min_interval: None,
+        }
     }
 }
 
@@ -91,6 +100,12 @@ pub struct Settings {
     pub sync: SyncSettings,
     /// Which models are tracked.
     pub filter: Filter,
+    /// Export into an application's table.
+    pub export: crate::export::ExportSettings,
+    /// `llmcost serve`.
+    pub serve: crate::server::ServeSettings,
+    /// Webhooks told about price alerts, new and removed models, and failed syncs.
+    pub alerts: crate::alerts::AlertSettings,
 }
 
 /// Why settings could not be loaded.

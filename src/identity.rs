@@ -26,6 +26,8 @@ pub fn normalize(id: &str) -> String {
     for c in id.chars() {
         match c {
             '.' | '_' | '@' | ' ' => out.push('-'),
+            // ASCII first: `to_lowercase` is the same for it, and its iterator costs ~10 ns a char.
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
             c => out.extend(c.to_lowercase()),
         }
     }
@@ -313,6 +315,23 @@ mod tests {
         assert_eq!(known(i.resolve("llama-3.1-8b-instruct", Some("nvidia"))).0, "nvidia/llama-3.1-8b-instruct");
         assert_eq!(i.resolve("gpt-5-unknown", None), Resolution::Unknown);
         assert_eq!(i.resolve("low/1024-x-1024/gpt-image-1", None), Resolution::Unknown);
+    }
+
+    proptest::proptest! {
+        /// The ASCII fast path lowers exactly as `char::to_lowercase` does.
+        #[test]
+        fn normalize_is_unicode_lowercase(id in "\\PC{0,40}", ascii in "[ -~]{0,40}") {
+            for s in [id, ascii] {
+                let reference: String = s
+                    .chars()
+                    .flat_map(|c| match c {
+                        '.' | '_' | '@' | ' ' => vec!['-'],
+                        c => c.to_lowercase().collect(),
+                    })
+                    .collect();
+                proptest::prop_assert_eq!(normalize(&s), reference);
+            }
+        }
     }
 
     #[test]

@@ -4,16 +4,22 @@
 //! - [`domain`]: the shared vocabulary (models, offers, prices, sync runs, change events);
 //! - [`sources`]: one module per upstream, turning wire JSON into domain values;
 //! - [`sync`]: filter, diff against the stored catalog, and apply in one transaction;
-//! - [`store`]: the storage trait and its SQLite implementation with migrations;
+//! - [`store`]: the storage trait and its SQLite and PostgreSQL implementations with migrations;
+//! - [`export`]: the catalog into an application's own table;
+//! - [`server`]: `llmcost serve`, the REST API, admin sync jobs, scheduler and metrics;
+//! - [`alerts`]: webhooks told about price alerts, new and removed models, failed syncs;
 //! - [`cli`]: the `llmcost` command line.
 
+pub mod alerts;
 pub mod catalog;
 pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod cost;
 pub mod domain;
+pub mod export;
 pub mod identity;
+pub mod server;
 pub mod sources;
 pub mod store;
 pub mod sync;

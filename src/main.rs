@@ -34,7 +34,11 @@ async fn main() -> ExitCode {
         (false, _) => "warn,llmcost=debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        llmcost::cli::LogFormat::Json => logs.json().flatten_event(true).with_current_span(true).init(),
+        llmcost::cli::LogFormat::Text => logs.init(),
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -2,13 +2,11 @@
 
 use super::UsageError;
 use super::output::{print_json, table, time, time_arg};
-use crate::cost::{PriceBook, Quote, Usage};
-use crate::domain::{UnixMs, parse_time};
+use crate::cost::{BatchPricer, BatchWriter, PriceBook, Quote, Usage};
 use crate::store::Store;
 use clap::Args;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
@@ -140,7 +138,7 @@ pub async fn run(store: &dyn Store, settings: &crate::config::Settings, args: Co
     Ok(())
 }
 
-fn print_quote(q: &Quote) {
+fn print_quote(q: &Quote<'_>) {
     let via = match &q.served_by {
         Some(tag) => format!("{} via {} @ {tag}", q.listing_id, q.seller),
         None => format!("{} sold by {}", q.listing_id, q.seller),
@@ -161,7 +159,7 @@ fn print_quote(q: &Quote) {
             l.line.unit_price.normalize().to_string(),
             l.line.amount.normalize().to_string(),
             if l.price_valid_from > 0 { time(l.price_valid_from) } else { "-".into() },
-            l.line.note.clone().unwrap_or_default(),
+            l.line.note.as_deref().unwrap_or_default().to_string(),
         ]);
     }
     println!("{t}");
@@ -171,99 +169,96 @@ fn print_quote(q: &Quote) {
     println!("total ${}", q.total_usd.normalize());
 }
 
-/// One line of a batch file.
-#[derive(Deserialize)]
-struct BatchRequest {
-    model: String,
-    usage: Value,
-    provider: Option<String>,
-    at: Option<Value>,
-    mode: Option<String>,
-}
-
-#[derive(Serialize)]
-struct BatchCost<'a> {
-    line: usize,
-    model: &'a str,
-    offer: &'a str,
-    total_usd: Decimal,
-    breakdown: &'a Quote,
-}
-
-#[derive(Serialize)]
-struct BatchError {
-    line: usize,
-    error: String,
-}
-
 #[derive(Default, Serialize)]
 struct ModelTotal {
     requests: u64,
     total_usd: Decimal,
 }
 
-fn batch_at(v: Option<&Value>) -> Result<Option<UnixMs>, String> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => parse_time(s).map(Some),
-        Some(Value::Number(n)) => {
-            n.as_i64().map(|s| Some(s.saturating_mul(1000))).ok_or_else(|| format!("bad time {n}"))
-        }
-        Some(other) => Err(format!("bad time {other}")),
+/// The next line of `input` into `line`, without its `\n` or `\r\n` (as `BufRead::lines`);
+/// `false` at the end.
+fn next_line(input: &mut dyn BufRead, line: &mut String) -> std::io::Result<bool> {
+    line.clear();
+    if input.read_line(line)? == 0 {
+        return Ok(false);
     }
-}
-
-fn price_line(book: &PriceBook, text: &str) -> Result<Quote, String> {
-    let req: BatchRequest = serde_json::from_str(text).map_err(|e| format!("not a batch request: {e}"))?;
-    let usage = Usage::detect(&req.usage).map_err(|e| e.to_string())?;
-    let at = batch_at(req.at.as_ref())?;
-    book.quote(&req.model, &usage, req.provider.as_deref(), at, req.mode.as_deref()).map_err(|e| e.to_string())
+    if line.ends_with('\n') {
+        line.pop();
+        if line.ends_with('\r') {
+            line.pop();
+        }
+    }
+    Ok(true)
 }
 
 fn run_batch(book: &PriceBook, path: &PathBuf, strict: bool, summary: bool) -> anyhow::Result<()> {
-    let input: Box<dyn BufRead> = if path.as_os_str() == "-" {
+    let mut input: Box<dyn BufRead> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::io::BufReader::new(
+        Box::new(std::io::BufReader::with_capacity(
+            1 << 16,
             std::fs::File::open(path).map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?,
         ))
     };
-    let mut out = BufWriter::new(std::io::stdout().lock());
+    // Output goes out in chunks of `CHUNK` from `json`, which a `BufWriter` of that capacity
+    // passes straight on: each byte is copied once.
+    const CHUNK: usize = 1 << 16;
+    let mut out = BufWriter::with_capacity(CHUNK, std::io::stdout().lock());
+    let mut pricer = BatchPricer::new(book);
+    let mut writer = BatchWriter::new();
     let mut totals: BTreeMap<String, ModelTotal> = BTreeMap::new();
     let mut errors = 0usize;
-    for (i, line) in input.lines().enumerate() {
-        let n = i + 1;
-        let line = line?;
+    let (mut line, mut json) = (String::new(), Vec::with_capacity(2 * CHUNK));
+    let mut n = 0;
+    loop {
+        match next_line(&mut input, &mut line) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // What was priced so far goes out, as it did line by line.
+                out.write_all(&json)?;
+                return Err(e.into());
+            }
+        }
+        n += 1;
         if line.trim().is_empty() {
             continue;
         }
-        match price_line(book, &line) {
-            Ok(q) => {
+        match pricer.price(&line) {
+            Ok(priced) => {
+                let q = &priced.quote;
                 if summary {
-                    let t = totals.entry(q.model.clone()).or_default();
-                    t.requests += 1;
-                    t.total_usd += q.total_usd;
+                    match totals.get_mut(q.model) {
+                        Some(t) => {
+                            t.requests += 1;
+                            t.total_usd += q.total_usd;
+                        }
+                        None => {
+                            totals.insert(q.model.to_string(), ModelTotal { requests: 1, total_usd: q.total_usd });
+                        }
+                    }
                 } else {
-                    serde_json::to_writer(
-                        &mut out,
-                        &BatchCost { line: n, model: &q.model, offer: &q.offer, total_usd: q.total_usd, breakdown: &q },
-                    )?;
-                    out.write_all(b"\n")?;
+                    writer.cost(&mut json, n, &priced);
                 }
             }
             Err(error) if strict => {
+                out.write_all(&json)?;
                 out.flush()?;
                 return Err(anyhow::anyhow!("line {n}: {error}"));
             }
             Err(error) => {
                 errors += 1;
                 if !summary {
-                    serde_json::to_writer(&mut out, &BatchError { line: n, error })?;
-                    out.write_all(b"\n")?;
+                    writer.error(&mut json, n, &error);
                 }
             }
         }
+        if json.len() >= CHUNK {
+            out.write_all(&json)?;
+            json.clear();
+        }
     }
+    out.write_all(&json)?;
     if summary {
         let grand: Decimal = totals.values().map(|t| t.total_usd).sum();
         serde_json::to_writer_pretty(

@@ -1,12 +1,15 @@
 //! The `llmcost` command line: one module per subcommand, sharing output helpers.
 
+mod alerts;
 mod changes;
 mod compare;
 mod cost;
+mod export;
 mod history;
 mod models;
 mod output;
 mod runs;
+mod serve;
 mod show;
 mod status;
 mod sync;
@@ -15,6 +18,15 @@ use crate::config::Settings;
 use crate::store::{self, Store};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the span fields (request id, route).
+    Json,
+}
 
 /// A mistake in how the command was called: exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -31,12 +43,15 @@ Examples:
   llmcost changes --since 7d --kind price_changed
   llmcost cost openai/gpt-4o --input 12000 --cached 8000 --output 900
   llmcost status
+  llmcost export --to postgres://app@db/app
+  llmcost alerts test                # a sample alert to every configured webhook
 
 Environment:
   LLMCOST_DB              database URL (default: sqlite file in the platform data dir)
   LLMCOST_CONFIG          config file (default: ./llmcost.toml when present)
   LLMCOST_OVERRIDES       overrides file (negotiated prices, custom models, discounts)
   LLMCOST_OPENROUTER_URL  OpenRouter API base URL
+  LLMCOST_EXPORT_TO       the application's database for `export` and `sync --export`
   OPENROUTER_API_KEY      sent as a bearer token (optional for the catalog)
   RUST_LOG                log filter (e.g. llmcost=debug)
 
@@ -46,10 +61,10 @@ Exit codes: 0 ok, 1 failure, 2 usage error.";
 #[derive(Debug, Parser)]
 #[command(name = "llmcost", version, about, after_help = EXAMPLES)]
 pub struct Cli {
-    /// Database URL (sqlite:PATH).
+    /// Database URL (sqlite:PATH or postgres://USER@HOST/DB).
     #[arg(long, global = true, env = "LLMCOST_DB", value_name = "URL", hide_env_values = true)]
     pub db: Option<String>,
-    /// Config file (TOML) with [openrouter], [sync] and [filter] sections.
+    /// Config file (TOML) with [openrouter], [sync], [filter], [export] and [alerts] sections.
     #[arg(long, global = true, env = "LLMCOST_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Overrides file (TOML): negotiated prices, custom models and discounts.
@@ -61,6 +76,9 @@ pub struct Cli {
     /// Only errors on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Log lines as text or as one JSON object per line (for log shippers).
+    #[arg(long, global = true, value_enum, default_value = "text", env = "LLMCOST_LOG_FORMAT")]
+    pub log_format: LogFormat,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -70,7 +88,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Fetch the catalog and record what changed.
-    Sync(sync::SyncArgs),
+    Sync(Box<sync::SyncArgs>),
     /// List models with their prices.
     Models(models::ModelsArgs),
     /// Everything known about one model.
@@ -85,8 +103,14 @@ pub enum Command {
     Changes(changes::ChangesArgs),
     /// Recent sync runs.
     Runs(runs::RunsArgs),
+    /// Upsert the catalog into an application's own table (llm_models).
+    Export(export::ExportArgs),
+    /// Serve the REST API, admin sync jobs, the scheduler and metrics.
+    Serve(serve::ServeArgs),
     /// The state of the catalog and the last sync.
     Status(status::StatusArgs),
+    /// Webhook alerts on price changes, new and removed models and failed syncs.
+    Alerts(alerts::AlertsArgs),
 }
 
 /// Run a parsed command line.
@@ -100,9 +124,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let url = settings.database_url()?;
     let store = store::open(&url).await?;
+    if let Command::Serve(args) = cli.command {
+        return serve::run(store, settings, args).await;
+    }
     let store: &dyn Store = store.as_ref();
     match cli.command {
-        Command::Sync(args) => sync::run(store, settings, args, cli.quiet).await,
+        Command::Sync(args) => sync::run(store, settings, *args, cli.quiet).await,
         Command::Models(args) => models::run(store, args).await,
         Command::Show(args) => show::run(store, args).await,
         Command::Compare(args) => compare::run(store, args).await,
@@ -110,6 +137,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cost(args) => cost::run(store, &settings, args).await,
         Command::Changes(args) => changes::run(store, args).await,
         Command::Runs(args) => runs::run(store, args).await,
+        Command::Export(args) => export::run(store, &settings, args).await,
+        Command::Serve(_) => Ok(()),
         Command::Status(args) => status::run(store, &url, args).await,
+        Command::Alerts(args) => alerts::run(&settings, args).await,
     }
 }

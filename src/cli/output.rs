@@ -63,6 +63,12 @@ pub fn since(raw: Option<&str>) -> anyhow::Result<Option<UnixMs>> {
         .transpose()
 }
 
+/// Parse a duration flag (`90s`, `5m`, `1h 30m`, ISO 8601 `PT5M`, or plain seconds),
+/// reporting a usage error. It must be positive.
+pub fn duration_arg(flag: &str, raw: &str) -> anyhow::Result<std::time::Duration> {
+    crate::domain::parse_duration(raw).map_err(|e| super::UsageError(format!("{flag} {e}")).into())
+}
+
 /// Parse a time flag, reporting a usage error.
 pub fn time_arg(flag: &str, raw: Option<&str>) -> anyhow::Result<Option<UnixMs>> {
     raw.map(|s| crate::domain::parse_time(s).map_err(|e| super::UsageError(format!("{flag}: {e}")).into())).transpose()

@@ -1,8 +1,9 @@
 //! `llmcost sync`.
 
 use super::UsageError;
-use super::output::{print_json, time_arg};
-use crate::config::{Secret, Settings};
+use super::alerts::PendingAlerts;
+use super::output::{duration_arg, print_json, time_arg};
+use crate::config::Settings;
 use crate::domain::{RunStatus, RunTrigger};
 use crate::sources::Source;
 use crate::store::Store;
@@ -21,7 +22,9 @@ Examples:
   llmcost sync --source all                     # OpenRouter, LiteLLM, genai-prices, models.dev
   llmcost sync --source litellm --url https://example.com/model_prices.json
   llmcost sync --from-file models.json --observed-at 2026-07-17
-  llmcost sync --require-params structured_outputs,response_format --output-modalities text";
+  llmcost sync --require-params structured_outputs,response_format --output-modalities text
+  llmcost sync --min-interval 1h               # from cron: skip if synced within the hour
+  llmcost sync --wait --lock-ttl 2m            # wait for a sync running elsewhere";
 
 /// Which upstream to sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -145,6 +148,23 @@ pub struct SyncArgs {
     /// Variable-priced (router) models: include, exclude or only.
     #[arg(long, value_enum, value_name = "WHICH")]
     pub variable: Option<Inclusion>,
+    /// Wait for a sync running elsewhere on this database instead of failing at once.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long the sync lease lasts without renewal: a crashed holder blocks others this
+    /// long (default 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub lock_ttl: Option<String>,
+    /// Skip the sync (successfully) when the last sync of the source finished less than
+    /// this long ago; --force overrides.
+    #[arg(long, value_name = "DURATION")]
+    pub min_interval: Option<String>,
+    /// Then export the catalog into the application's table (see `llmcost export`).
+    #[arg(long)]
+    pub export: bool,
+    /// Where `--export` writes.
+    #[command(flatten)]
+    pub export_target: super::export::TargetArgs,
 }
 
 fn override_list(target: &mut Vec<String>, flag: Vec<String>) {
@@ -187,41 +207,51 @@ fn request(mut settings: Settings, args: SyncArgs, source: Source, progress: boo
     if min_ratio.is_sign_negative() || min_ratio > Decimal::ONE {
         return Err(UsageError(format!("--min-ratio {min_ratio} must be between 0 and 1")).into());
     }
-    let input = match (source, args.offline, args.from_file) {
-        (Source::Overrides, _, Some(path)) => SyncInput::File(path),
-        (Source::Overrides, _, None) => match &settings.overrides {
-            Some(path) => SyncInput::File(path.clone()),
-            None => {
-                return Err(UsageError(
-                    "no overrides file: pass --overrides PATH, set LLMCOST_OVERRIDES, or `overrides` in the config"
-                        .into(),
-                )
-                .into());
-            }
-        },
-        (_, true, _) => SyncInput::Offline,
-        (_, false, Some(path)) => SyncInput::File(path),
-        (_, false, None) => SyncInput::Network,
-    };
-    Ok(SyncRequest {
-        trigger: RunTrigger::Cli,
-        source,
-        url: args.url,
-        input,
-        openrouter: settings.openrouter,
-        api_key: std::env::var("OPENROUTER_API_KEY").ok().and_then(Secret::new),
-        filter: settings.filter,
-        dry_run: args.dry_run,
-        force: args.force,
-        min_ratio,
-        alert_threshold_percent: args.alert_threshold.unwrap_or(settings.sync.alert_threshold_percent),
-        observed_at: time_arg("--observed-at", args.observed_at.as_deref())?,
-        progress,
-    })
+    let lock_ttl = args.lock_ttl.as_deref().map(|d| duration_arg("--lock-ttl", d)).transpose()?;
+    let min_interval = args.min_interval.as_deref().map(|d| duration_arg("--min-interval", d)).transpose()?;
+    let observed_at = time_arg("--observed-at", args.observed_at.as_deref())?;
+    if source == Source::Overrides {
+        if let Some(path) = &args.from_file {
+            settings.overrides = Some(path.clone());
+        }
+    }
+    let mut req = SyncRequest::configured(&settings, source, RunTrigger::Cli).map_err(UsageError)?;
+    if source != Source::Overrides {
+        req.input = match (args.offline, args.from_file) {
+            (true, _) => SyncInput::Offline,
+            (false, Some(path)) => SyncInput::File(path),
+            (false, None) => SyncInput::Network,
+        };
+    }
+    req.url = args.url;
+    req.dry_run = args.dry_run;
+    req.force = args.force;
+    req.min_ratio = min_ratio;
+    req.alert_threshold_percent = args.alert_threshold.unwrap_or(settings.sync.alert_threshold_percent);
+    req.observed_at = observed_at;
+    req.progress = progress;
+    req.lock.wait = args.wait;
+    req.lock.ttl = lock_ttl.unwrap_or(req.lock.ttl);
+    req.min_interval = min_interval.or(req.min_interval);
+    Ok(req)
 }
 
-/// Run `llmcost sync`.
+/// Run `llmcost sync`, then wait for its alerts: they go out after each source's commit,
+/// and their failures are warnings that never change the outcome.
 pub async fn run(store: &dyn Store, settings: Settings, args: SyncArgs, quiet: bool) -> anyhow::Result<()> {
+    let mut alerts = PendingAlerts::new(&settings, quiet);
+    let result = run_sources(store, settings, args, quiet, &mut alerts).await;
+    alerts.finish().await;
+    result
+}
+
+async fn run_sources(
+    store: &dyn Store,
+    settings: Settings,
+    args: SyncArgs,
+    quiet: bool,
+    alerts: &mut PendingAlerts,
+) -> anyhow::Result<()> {
     let json = args.json;
     let progress = !json && !quiet && std::io::stderr().is_terminal();
     let sources = SourceArg::sources(&args.source, settings.overrides.is_some());
@@ -245,38 +275,68 @@ pub async fn run(store: &dyn Store, settings: Settings, args: SyncArgs, quiet: b
                     }
                     print_summary(&report);
                 }
+                alerts.synced(&report);
                 reports.push(report);
             }
-            Err(err) if sources.len() == 1 => return Err(err.into()),
             Err(err) => {
+                alerts.failed(source.name(), &err);
+                if sources.len() == 1 {
+                    return Err(err.into());
+                }
                 eprintln!("error: {} sync failed: {err}", source.name());
                 failures.push(source.name());
             }
         }
     }
-    if json {
-        match reports.as_slice() {
-            [one] if sources.len() == 1 => print_json(one)?,
-            all => print_json(all)?,
-        }
-    }
-    if failures.is_empty() {
-        Ok(())
+    let export = if args.export && failures.is_empty() && !args.dry_run {
+        Some(super::export::export_to(store, &settings, &args.export_target, None, false).await?)
     } else {
-        Err(anyhow::anyhow!("{} of {} sources failed: {}", failures.len(), sources.len(), failures.join(", ")))
+        if args.export && args.dry_run && !quiet {
+            eprintln!("--dry-run: nothing synced, so nothing exported");
+        }
+        None
+    };
+    if json {
+        let sync = match reports.as_slice() {
+            [one] if sources.len() == 1 => serde_json::to_value(one)?,
+            all => serde_json::to_value(all)?,
+        };
+        match &export {
+            // One JSON document on stdout: the sync report, and the export's beside it.
+            Some(e) => print_json(&serde_json::json!({ "sync": sync, "export": e }))?,
+            None => print_json(&sync)?,
+        }
+    } else if let Some(e) = &export {
+        super::export::print_report(e)?;
     }
+    if !failures.is_empty() {
+        return Err(anyhow::anyhow!(
+            "{} of {} sources failed: {}; nothing exported",
+            failures.len(),
+            sources.len(),
+            failures.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// Events listed in the summary; the rest are one `llmcost changes` away.
 const SUMMARY_EVENTS: usize = 20;
 
 fn print_summary(r: &SyncReport) {
+    for id in &r.abandoned_runs {
+        println!("run #{id} was left running by a process that died: marked abandoned");
+    }
+    let Some(run_id) = r.run_id else {
+        println!("{} sync {}", r.source, r.skipped_reason.as_deref().unwrap_or("skipped"));
+        return;
+    };
     let verb = match r.status {
         RunStatus::DryRun => "dry run (nothing written)",
         RunStatus::NoChange => "no change",
         _ => "succeeded",
     };
-    println!("{} sync #{} {verb} in {} ms from {}", r.source, r.run_id, r.duration_ms, r.origin.as_str());
+    println!("{} sync #{run_id} {verb} in {} ms from {}", r.source, r.duration_ms, r.origin.as_str());
     if r.status == RunStatus::NoChange {
         println!("  upstream unchanged since the last sync (304 or identical content)");
         return;
@@ -316,7 +376,7 @@ fn print_summary(r: &SyncReport) {
             if r.status == RunStatus::DryRun {
                 println!("  … and {more} more (use --json to see all)");
             } else {
-                println!("  … and {more} more: llmcost changes --run {}", r.run_id);
+                println!("  … and {more} more: llmcost changes --run {run_id}");
             }
         }
     }

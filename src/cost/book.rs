@@ -18,7 +18,7 @@
 //! an error, never 0.
 
 use super::{CostBreakdown, CostError, CostLine, PricePlan, Usage, price_request};
-use crate::domain::{CatalogState, ModelId, Price, UnixMs};
+use crate::domain::{CatalogState, Component, ModelId, Price, UnixMs};
 use crate::identity::{ModelIndex, Resolution, Rule, normalize};
 use crate::sources::overrides::{Discount, SOURCE as OVERRIDES};
 use crate::store::PriceRecord;
@@ -36,6 +36,8 @@ fn source_rank(source: &str) -> usize {
 /// One offer with its whole price history.
 #[derive(Debug, Clone)]
 pub struct BookOffer {
+    /// The model offered.
+    model: String,
     /// The offer's key.
     pub key: String,
     /// The source that states it.
@@ -60,14 +62,18 @@ pub struct BookOffer {
     plan: Result<PricePlan, CostError>,
     /// Every price interval, oldest first.
     history: Vec<PriceRecord>,
+    /// When each current price (component, tier, condition) became valid: the latest open
+    /// interval of each key, found once instead of per priced line.
+    since: Vec<(Component, i64, String, UnixMs)>,
+    /// `seller`, `provider` and `served_by` normalised once, for matching a provider.
+    normalized: (String, Option<String>, Option<String>),
 }
 
 impl BookOffer {
+    /// Whether the offer is sold or served by `provider` (normalised).
     fn sells_or_serves(&self, provider: &str) -> bool {
-        let p = normalize(provider);
-        normalize(&self.seller) == p
-            || self.provider.as_deref().map(normalize).as_deref() == Some(p.as_str())
-            || self.served_by.as_deref().is_some_and(|s| normalize(s) == p)
+        let (seller, own_provider, served_by) = &self.normalized;
+        seller == provider || own_provider.as_deref() == Some(provider) || served_by.as_deref() == Some(provider)
     }
 
     fn preference(&self) -> (bool, usize, bool, usize, &str) {
@@ -80,42 +86,28 @@ impl BookOffer {
         )
     }
 
-    /// When the current price a line used became valid.
-    fn current_since(&self, line: &CostLine) -> UnixMs {
-        self.history
-            .iter()
-            .rev()
-            .find(|r| {
-                r.valid_to.is_none()
-                    && r.price.key.component == line.component
-                    && r.price.key.min_prompt_tokens == line.min_prompt_tokens
-                    && r.price.key.condition == line.condition
-            })
-            .map_or(0, |r| r.valid_from)
+    /// The open intervals' starts, latest first per key (what a reverse search of the
+    /// history finds first).
+    fn current_starts(history: &[PriceRecord]) -> Vec<(Component, i64, String, UnixMs)> {
+        let mut since: Vec<(Component, i64, String, UnixMs)> = Vec::new();
+        for r in history.iter().rev().filter(|r| r.valid_to.is_none()) {
+            let k = &r.price.key;
+            if !since
+                .iter()
+                .any(|(c, m, cond, _)| *c == k.component && *m == k.min_prompt_tokens && *cond == k.condition)
+            {
+                since.push((k.component, k.min_prompt_tokens, k.condition.clone(), r.valid_from));
+            }
+        }
+        since
     }
 
-    fn quote(
-        &self,
-        model: ModelId,
-        rule: Rule,
-        when: UnixMs,
-        total: Decimal,
-        lines: Vec<QuoteLine>,
-        overridden: Option<String>,
-    ) -> Quote {
-        Quote {
-            model: model.to_string(),
-            resolved_by: rule,
-            offer: self.key.clone(),
-            source: self.source.clone(),
-            seller: self.seller.clone(),
-            served_by: self.served_by.clone(),
-            listing_id: self.listing_id.clone(),
-            at: jiff::Timestamp::from_millisecond(when).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-            total_usd: total,
-            overridden,
-            lines,
-        }
+    /// When the current price of a key became valid (0 when no open interval has it).
+    fn current_since(&self, component: Component, min_prompt_tokens: i64, condition: &str) -> UnixMs {
+        self.since
+            .iter()
+            .find(|(c, m, cond, _)| *c == component && *m == min_prompt_tokens && same_text(cond, condition))
+            .map_or(0, |(.., since)| *since)
     }
 
     /// The prices valid at `at` (the current ones when `at` is `None`), with their start.
@@ -125,12 +117,7 @@ impl BookOffer {
                 .current
                 .iter()
                 .map(|p| {
-                    let since = self
-                        .history
-                        .iter()
-                        .rev()
-                        .find(|r| r.price.key == p.key && r.valid_to.is_none())
-                        .map_or(0, |r| r.valid_from);
+                    let since = self.current_since(p.key.component, p.key.min_prompt_tokens, &p.key.condition);
                     (p.clone(), since)
                 })
                 .collect(),
@@ -142,6 +129,13 @@ impl BookOffer {
                 .collect(),
         }
     }
+}
+
+/// `a == b`, without calling `memcmp` for two empty strings (the usual unconditional price):
+/// an empty `String`'s pointer is dangling, and glibc's AVX-512 `memcmp` does a masked load
+/// from it that costs a microcode assist of ~150 ns on some CPUs.
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (a.is_empty() || a == b)
 }
 
 /// Why a request could not be priced.
@@ -209,23 +203,24 @@ pub struct QuoteLine {
     pub price_valid_from: UnixMs,
 }
 
-/// A priced request: which model and offer, and the exact cost.
+/// A priced request: which model and offer, and the exact cost. Its text is borrowed from
+/// the price book, so a quote copies no id.
 #[derive(Debug, Clone, Serialize)]
-pub struct Quote {
+pub struct Quote<'a> {
     /// The model.
-    pub model: String,
+    pub model: &'a str,
     /// How the id was resolved.
     pub resolved_by: Rule,
     /// The offer's key.
-    pub offer: String,
+    pub offer: &'a str,
     /// The source of the prices.
-    pub source: String,
+    pub source: &'a str,
     /// Who bills.
-    pub seller: String,
+    pub seller: &'a str,
     /// The serving endpoint, if any.
-    pub served_by: Option<String>,
+    pub served_by: Option<&'a str>,
     /// The offer's listing id.
-    pub listing_id: String,
+    pub listing_id: &'a str,
     /// The time priced.
     pub at: jiff::Timestamp,
     /// Total in USD, exact.
@@ -286,7 +281,11 @@ impl PriceBook {
             let o = &s.offer;
             let mut hist = history.remove(o.key.as_str()).unwrap_or_default();
             hist.sort_by_key(|r| r.valid_from);
+            let since = BookOffer::current_starts(&hist);
+            let normalized =
+                (normalize(&o.seller), o.provider.as_deref().map(normalize), o.served_by.as_deref().map(normalize));
             offers.entry(o.model_id.to_string()).or_default().push(BookOffer {
+                model: o.model_id.to_string(),
                 key: o.key.to_string(),
                 source: o.source.clone(),
                 seller: o.seller.clone(),
@@ -303,6 +302,8 @@ impl PriceBook {
                     .collect(),
                 plan: Err(CostError::UnknownShape(String::new())),
                 history: hist,
+                since,
+                normalized,
             });
         }
         for list in offers.values_mut() {
@@ -368,20 +369,20 @@ impl PriceBook {
         let (model, rule) = self.resolve_model(raw)?;
         let offers = self.offers.get(model.as_str()).map(Vec::as_slice).unwrap_or_default();
         let named = self.alias_offers.get(raw).and_then(|k| offers.iter().find(|o| &o.key == k));
+        let provider = provider.map(|p| (p, normalize(p)));
         // The user's negotiated price wins over every catalog.
-        let negotiated = offers
-            .iter()
-            .find(|o| o.is_active && o.source == OVERRIDES && provider.is_none_or(|p| o.sells_or_serves(p)));
+        let negotiated = offers.iter().find(|o| {
+            o.is_active && o.source == OVERRIDES && provider.as_ref().is_none_or(|(_, p)| o.sells_or_serves(p))
+        });
         if let Some(o) = negotiated {
             // ... unless the id names another seller's offer (`azure/gpt-4o`).
-            let names_other_seller = provider.is_none()
-                && raw != model.as_str()
-                && named.is_some_and(|n| normalize(&n.seller) != normalize(&o.seller));
+            let names_other_seller =
+                provider.is_none() && raw != model.as_str() && named.is_some_and(|n| n.normalized.0 != o.normalized.0);
             if !names_other_seller {
                 return Ok((model, rule, o));
             }
         }
-        let chosen = match provider {
+        let chosen = match &provider {
             None => named
                 .or_else(|| {
                     offers.iter().find(|o| {
@@ -389,12 +390,12 @@ impl PriceBook {
                     })
                 })
                 .or_else(|| {
-                    let author = model.author().unwrap_or_default();
-                    offers.iter().find(|o| o.is_active && normalize(&o.seller) == normalize(author))
+                    let author = normalize(model.author().unwrap_or_default());
+                    offers.iter().find(|o| o.is_active && o.normalized.0 == author)
                 })
                 .or_else(|| offers.iter().find(|o| o.is_active)),
-            Some(p) => {
-                let candidates = || offers.iter().filter(|o| o.is_active && o.sells_or_serves(p));
+            Some((p, normalized)) => {
+                let candidates = || offers.iter().filter(|o| o.is_active && o.sells_or_serves(normalized));
                 let found = candidates().find(|o| o.listing_id == raw).or_else(|| candidates().next());
                 if found.is_none() {
                     let mut available: Vec<String> = offers
@@ -413,6 +414,24 @@ impl PriceBook {
         Ok((model, rule, offer))
     }
 
+    /// Resolve `raw` (and an optional provider) to the offer that prices it and the overrides
+    /// that apply: all of a quote that does not depend on the request's usage, time or mode,
+    /// so a batch resolves each distinct id once.
+    pub fn resolve(&self, raw: &str, provider: Option<&str>) -> Result<Resolved<'_>, QuoteError> {
+        let (_, rule, offer) = self.offer(raw, provider)?;
+        let discount = self.discounts.iter().find(|d| d.covers(&offer.model, &offer.seller));
+        let overridden = match (offer.source == OVERRIDES, discount) {
+            (true, _) => Some(format!("negotiated price from the overrides file ({})", offer.seller)),
+            (false, Some(d)) => Some(format!(
+                "{}% discount on {} from the overrides file",
+                (d.fraction * Decimal::ONE_HUNDRED).normalize(),
+                d.provider
+            )),
+            (false, None) => None,
+        };
+        Ok(Resolved { rule, offer, discount, overridden })
+    }
+
     /// Price a request: `raw` as the client sent it, an optional provider, the time of the
     /// request (now when `None`) and its service mode (`batch`, `priority`, `flex`; the
     /// standard prices when `None`).
@@ -423,32 +442,60 @@ impl PriceBook {
         provider: Option<&str>,
         at: Option<UnixMs>,
         mode: Option<&str>,
-    ) -> Result<Quote, QuoteError> {
-        let (model, rule, offer) = self.offer(raw, provider)?;
+    ) -> Result<Quote<'_>, QuoteError> {
+        self.resolve(raw, provider)?.quote(usage, at, mode)
+    }
+}
+
+/// An id resolved by [`PriceBook::resolve`]: the model, the offer that prices it and the
+/// overrides that apply.
+#[derive(Debug, Clone)]
+pub struct Resolved<'a> {
+    rule: Rule,
+    offer: &'a BookOffer,
+    discount: Option<&'a Discount>,
+    overridden: Option<String>,
+}
+
+impl<'a> Resolved<'a> {
+    /// The model.
+    pub fn model(&self) -> &'a str {
+        &self.offer.model
+    }
+
+    /// How the id was resolved.
+    pub fn rule(&self) -> Rule {
+        self.rule
+    }
+
+    /// The offer that prices the request.
+    pub fn offer(&self) -> &'a BookOffer {
+        self.offer
+    }
+
+    /// Where the user's overrides change the price.
+    pub fn overridden(&self) -> Option<&str> {
+        self.overridden.as_deref()
+    }
+
+    /// Price a request of this id: at `at` (now when `None`), in service mode `mode` (the
+    /// standard prices when `None`).
+    pub fn quote(&self, usage: &Usage, at: Option<UnixMs>, mode: Option<&str>) -> Result<Quote<'a>, QuoteError> {
+        let offer = self.offer;
         let now = jiff::Timestamp::now().as_millisecond();
         let when = at.unwrap_or(now);
         let ts = jiff::Timestamp::from_millisecond(when).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        let discount = self.discounts.iter().find(|d| d.covers(model.as_str(), &offer.seller));
-        let overridden = match (offer.source == OVERRIDES, discount) {
-            (true, _) => Some(format!("negotiated price from the overrides file ({})", offer.seller)),
-            (false, Some(d)) => Some(format!(
-                "{}% discount on {} from the overrides file",
-                (d.fraction * Decimal::ONE_HUNDRED).normalize(),
-                d.provider
-            )),
-            (false, None) => None,
-        };
-        if at.is_none() && mode.is_none() && !offer.current.is_empty() && discount.is_none() {
+        if at.is_none() && mode.is_none() && !offer.current.is_empty() && self.discount.is_none() {
             // The common case: today's standard prices, planned once.
             let CostBreakdown { lines, total } = offer.plan.as_ref().map_err(Clone::clone)?.price(usage, ts)?;
             let lines = lines
                 .into_iter()
                 .map(|line| {
-                    let price_valid_from = offer.current_since(&line);
+                    let price_valid_from = offer.current_since(line.component, line.min_prompt_tokens, &line.condition);
                     QuoteLine { line, price_valid_from }
                 })
                 .collect();
-            return Ok(offer.quote(model, rule, when, total, lines, overridden));
+            return Ok(self.quote_of(ts, total, lines));
         }
         let priced = select_mode(offer.prices_at(at), mode);
         if priced.is_empty() {
@@ -459,7 +506,7 @@ impl PriceBook {
             });
         }
         let prices: Vec<Price> = priced.iter().map(|(p, _)| p.clone()).collect();
-        let combined = match (offer.discount, discount) {
+        let combined = match (offer.discount, self.discount) {
             (d, None) => d,
             // Two discounts compound: 1 − (1 − a)(1 − b).
             (d, Some(rule)) => {
@@ -476,12 +523,29 @@ impl PriceBook {
                     .find(|(p, _)| {
                         p.key.component == line.component
                             && p.key.min_prompt_tokens == line.min_prompt_tokens
-                            && p.key.condition == line.condition
+                            && same_text(&p.key.condition, &line.condition)
                     })
                     .map_or(0, |(_, since)| *since);
                 QuoteLine { line, price_valid_from }
             })
             .collect();
-        Ok(offer.quote(model, rule, when, total, lines, overridden))
+        Ok(self.quote_of(ts, total, lines))
+    }
+
+    fn quote_of(&self, at: jiff::Timestamp, total: Decimal, lines: Vec<QuoteLine>) -> Quote<'a> {
+        let o = self.offer;
+        Quote {
+            model: &o.model,
+            resolved_by: self.rule,
+            offer: &o.key,
+            source: &o.source,
+            seller: &o.seller,
+            served_by: o.served_by.as_deref(),
+            listing_id: &o.listing_id,
+            at,
+            total_usd: total,
+            overridden: self.overridden.clone(),
+            lines,
+        }
     }
 }

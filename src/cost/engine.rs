@@ -3,13 +3,15 @@
 //! documentation](super).
 #![deny(clippy::float_arithmetic)]
 
+use super::CostError;
 use super::condition::Condition;
+use super::exact::{self, Small};
 use super::usage::{Bucket, Usage};
-use super::{CostError, exact};
 use crate::domain::{Component, Price, PriceValue, TierScope, Unit};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What one request cost: one line per billed quantity, and their exact sum.
@@ -46,8 +48,9 @@ pub struct CostLine {
     /// The condition of the price used (empty when unconditional).
     pub condition: String,
     /// Why the line is priced the way it is (fallbacks, excess bands, unlisted prices).
+    /// Borrowed when the note is one of the fixed texts, so a line costs no allocation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Cow<'static, str>>,
 }
 
 /// Price one request exactly.
@@ -88,7 +91,9 @@ pub struct PricePlan {
 struct FlatPrice {
     component: Component,
     value: PriceValue,
-    note: Option<String>,
+    /// The fixed price for [`Small`] arithmetic, when it is not negative.
+    small: Option<Small>,
+    note: Option<Cow<'static, str>>,
 }
 
 /// Each bucket's price when every component has exactly one unconditional base price.
@@ -107,7 +112,11 @@ fn flat_prices(tiers: &BTreeMap<Component, BTreeMap<i64, Vec<TierPrice>>>) -> Op
             Some(FlatPrice {
                 component,
                 value: price.value,
-                note: (component != own).then(|| format!("no {own} price: billed at the {component} price")),
+                small: match price.value {
+                    PriceValue::Fixed(d) => Small::of(d),
+                    PriceValue::Variable => None,
+                },
+                note: (component != own).then(|| fallback_note(own, component)),
             })
         })
     }))
@@ -162,6 +171,64 @@ impl PricePlan {
 
     /// Price a request with a flat plan: the same lines as the general path, without its search.
     fn price_flat(&self, flat: &[Option<FlatPrice>; 14], usage: &Usage) -> Result<CostBreakdown, CostError> {
+        match self.price_flat_small(flat, usage) {
+            Some(priced) => priced,
+            None => self.price_flat_exact(flat, usage),
+        }
+    }
+
+    /// [`Self::price_flat_exact`] in [`Small`] arithmetic: the same lines and total, or `None`
+    /// as soon as a step would not fit as it stands (then the exact path starts over).
+    #[inline]
+    fn price_flat_small(
+        &self,
+        flat: &[Option<FlatPrice>; 14],
+        usage: &Usage,
+    ) -> Option<Result<CostBreakdown, CostError>> {
+        let mut lines = Vec::with_capacity(4);
+        let mut total = Small::ZERO;
+        for (bucket, price) in Bucket::ALL.into_iter().zip(flat) {
+            let quantity = usage.quantity(bucket);
+            if quantity == 0 {
+                continue;
+            }
+            let Some(price) = price else {
+                if let Err(e) = self.unpriced(&mut lines, bucket, quantity) {
+                    return Some(Err(e));
+                }
+                continue;
+            };
+            let (PriceValue::Fixed(unit_price), Some(small_price)) = (price.value, price.small) else {
+                return match price.value {
+                    PriceValue::Variable => Some(Err(CostError::Variable { component: price.component })),
+                    PriceValue::Fixed(_) => None,
+                };
+            };
+            let listed = Small::count(quantity).mul(small_price)?;
+            let amount = match (self.billing.discount, self.billing.small_factor) {
+                (None, _) => listed,
+                (Some(_), Some(factor)) => listed.mul(factor)?,
+                (Some(_), None) => return None,
+            };
+            total = total.add(amount)?;
+            lines.push(CostLine {
+                bucket,
+                component: price.component,
+                quantity,
+                unit: price.component.unit(),
+                unit_price,
+                discount: self.billing.discount,
+                amount: amount.decimal(),
+                min_prompt_tokens: 0,
+                condition: String::new(),
+                note: price.note.clone(),
+            });
+        }
+        Some(Ok(CostBreakdown { lines, total: total.decimal() }))
+    }
+
+    /// The flat plan in `Decimal` arithmetic, for amounts that [`Small`] cannot hold as they stand.
+    fn price_flat_exact(&self, flat: &[Option<FlatPrice>; 14], usage: &Usage) -> Result<CostBreakdown, CostError> {
         let mut lines = Vec::with_capacity(4);
         let mut total = Decimal::ZERO;
         for (bucket, price) in Bucket::ALL.into_iter().zip(flat) {
@@ -194,6 +261,12 @@ impl PricePlan {
         Ok(CostBreakdown { lines, total })
     }
 
+    /// The flat plan priced in `Decimal` arithmetic only (the reference for the fast path).
+    #[cfg(test)]
+    pub(super) fn price_flat_reference(&self, usage: &Usage) -> Option<Result<CostBreakdown, CostError>> {
+        self.flat.as_ref().map(|flat| self.price_flat_exact(flat, usage))
+    }
+
     /// A bucket no price covers: per-item charges without a listed price are 0 (with a line),
     /// no request fee is nothing, and unpriced tokens are an error.
     fn unpriced(&self, lines: &mut Vec<CostLine>, bucket: Bucket, quantity: u64) -> Result<(), CostError> {
@@ -211,7 +284,7 @@ impl PricePlan {
                     amount: Decimal::ZERO,
                     min_prompt_tokens: 0,
                     condition: String::new(),
-                    note: Some("no price listed (0)".into()),
+                    note: Some(Cow::Borrowed("no price listed (0)")),
                 });
                 Ok(())
             }
@@ -295,11 +368,11 @@ impl PricePlan {
         };
         let note = match (component != own, excess) {
             (false, false) => None,
-            (true, false) => Some(format!("no {own} price: billed at the {component} price")),
-            (false, true) => Some(format!("excess tier: the {bucket} units beyond {min_prompt_tokens}")),
-            (true, true) => Some(format!(
+            (true, false) => Some(fallback_note(own, component)),
+            (false, true) => Some(Cow::Owned(format!("excess tier: the {bucket} units beyond {min_prompt_tokens}"))),
+            (true, true) => Some(Cow::Owned(format!(
                 "no {own} price: billed at the {component} price; excess tier: the {bucket} units beyond {min_prompt_tokens}"
-            )),
+            ))),
         };
         Ok(CostLine {
             bucket,
@@ -314,6 +387,24 @@ impl PricePlan {
             note,
         })
     }
+}
+
+/// `no {own} price: billed at the {via} price`, without an allocation for the fallbacks of
+/// [`Bucket::price_chain`].
+fn fallback_note(own: Component, via: Component) -> Cow<'static, str> {
+    use Component as C;
+    Cow::Borrowed(match (own, via) {
+        (C::CacheRead, C::Input) => "no cache_read price: billed at the input price",
+        (C::CacheWrite, C::Input) => "no cache_write price: billed at the input price",
+        (C::CacheWrite1h, C::CacheWrite) => "no cache_write_1h price: billed at the cache_write price",
+        (C::CacheWrite1h, C::Input) => "no cache_write_1h price: billed at the input price",
+        (C::Reasoning, C::Output) => "no reasoning price: billed at the output price",
+        (C::AudioInput, C::Input) => "no audio_input price: billed at the input price",
+        (C::AudioOutput, C::Output) => "no audio_output price: billed at the output price",
+        (C::ImageOutputToken, C::ImageToken) => "no image_output_token price: billed at the image_token price",
+        (C::ImageOutputToken, C::Output) => "no image_output_token price: billed at the output price",
+        _ => return Cow::Owned(format!("no {own} price: billed at the {via} price")),
+    })
 }
 
 /// Serialise an amount without trailing zeros (`0.0100000` → `0.01`).
@@ -351,6 +442,8 @@ fn invalid(price: &Price, reason: &str) -> CostError {
 struct Billing {
     discount: Option<Decimal>,
     factor: Decimal,
+    /// The factor for [`Small`] arithmetic when there is a discount.
+    small_factor: Option<Small>,
 }
 
 impl Billing {
@@ -362,7 +455,8 @@ impl Billing {
             }
             Some(d) => exact::sub(Decimal::ONE, d, "1 − discount")?,
         };
-        Ok(Self { discount, factor })
+        let small_factor = discount.and_then(|_| Small::of(factor));
+        Ok(Self { discount, factor, small_factor })
     }
 
     /// `quantity × unit_price × (1 − discount)`, exactly.
@@ -373,5 +467,23 @@ impl Billing {
             return Ok(listed);
         }
         exact::mul(listed, self.factor, "a discounted line amount")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_fallback_notes_read_as_formatted() {
+        for bucket in Bucket::ALL {
+            let chain = bucket.price_chain();
+            for &via in &chain[1..] {
+                let note = fallback_note(chain[0], via);
+                assert!(matches!(note, Cow::Borrowed(_)), "{bucket}: {via}");
+                assert_eq!(note, format!("no {} price: billed at the {via} price", chain[0]));
+            }
+        }
+        assert_eq!(fallback_note(Component::Input, Component::Output), "no input price: billed at the output price");
     }
 }

@@ -52,16 +52,19 @@
 
 #![deny(clippy::float_arithmetic)]
 
+mod batch;
 mod book;
 mod condition;
 mod engine;
 mod exact;
+mod raw_usage;
 mod usage;
 
 #[cfg(test)]
 mod tests;
 
-pub use book::{BookOffer, PriceBook, Quote, QuoteError, QuoteLine, SOURCE_PREFERENCE};
+pub use batch::{BatchPricer, BatchWriter, Priced, price_line_reference};
+pub use book::{BookOffer, PriceBook, Quote, QuoteError, QuoteLine, Resolved, SOURCE_PREFERENCE};
 pub use condition::Condition;
 pub use engine::{CostBreakdown, CostLine, PricePlan, price_request};
 pub use usage::{Bucket, Usage, UsageShape};

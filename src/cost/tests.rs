@@ -715,3 +715,49 @@ proptest::proptest! {
         }
     }
 }
+
+/// Any price a flat plan may hold: typical ones, and mantissas and scales that overflow
+/// [`exact::Small`](super::exact) so the `Decimal` path takes over.
+fn flat_usd() -> impl Strategy<Value = PriceValue> {
+    prop_oneof![
+        4 => usd().prop_map(PriceValue::Fixed),
+        1 => (any::<u64>(), 0u32..=28).prop_map(|(m, s)| PriceValue::Fixed(Decimal::from_i128_with_scale(i128::from(m), s))),
+        1 => (any::<u32>(), any::<u32>(), any::<u32>(), 0u32..=28)
+            .prop_map(|(lo, mid, hi, s)| PriceValue::Fixed(Decimal::from_parts(lo, mid, hi, false, s))),
+        1 => Just(PriceValue::Fixed(-Decimal::ZERO)),
+        1 => Just(PriceValue::Variable),
+    ]
+}
+
+fn any_quantity() -> impl Strategy<Value = u64> {
+    prop_oneof![4 => 0u64..1_000_000, 1 => Just(0u64), 1 => any::<u64>()]
+}
+
+proptest! {
+    /// The flat plan's `Small` arithmetic gives the very same lines and total (every `Decimal`'s
+    /// mantissa and scale, not only its value) and the same errors as `Decimal` arithmetic.
+    #[test]
+    fn flat_small_arithmetic_is_the_decimal_arithmetic(
+        values in proptest::collection::vec(proptest::option::of(flat_usd()), 15),
+        quantities in proptest::collection::vec(any_quantity(), 14),
+        d in prop_oneof![
+            Just(None),
+            discount(),
+            (0i64..=1_000_000_000, 0u32..=28).prop_map(|(m, s)| Decimal::try_new(m, s).ok().filter(|d| *d <= Decimal::ONE)),
+        ],
+    ) {
+        let prices: Vec<Price> = Component::ALL
+            .into_iter()
+            .zip(values)
+            .filter_map(|(c, v)| v.map(|value| Price { key: PriceKey::base(c), value, scope: TierScope::WholeRequest }))
+            .collect();
+        let mut u = Usage::default();
+        for (b, n) in Bucket::ALL.into_iter().zip(quantities) {
+            *bucket_mut(&mut u, b) = n;
+        }
+        let plan = PricePlan::new(&prices, d).expect("valid prices");
+        let reference = plan.price_flat_reference(&u).expect("a flat plan");
+        let fast = plan.price(&u, noon());
+        prop_assert_eq!(format!("{fast:?}"), format!("{reference:?}"));
+    }
+}

@@ -249,7 +249,12 @@ impl UsageShape {
 
     /// The shape of a usage object, `None` when it looks like none (e.g. a whole body).
     fn of_usage(map: &Map<String, Value>) -> Result<Option<UsageShape>, CostError> {
-        let has = |keys: &[&str]| keys.iter().any(|k| map.contains_key(*k));
+        Self::of_fields(&Fields(map))
+    }
+
+    /// [`Self::of_usage`] of any [`UsageFields`].
+    pub(super) fn of_fields(u: &impl UsageFields) -> Result<Option<UsageShape>, CostError> {
+        let has = |keys: &[&str]| keys.iter().any(|k| u.has(k));
         let gemini = has(&[
             "promptTokenCount",
             "candidatesTokenCount",
@@ -263,15 +268,15 @@ impl UsageShape {
         if families > 1 {
             return Err(CostError::UnknownShape(format!(
                 "ambiguous: mixes the keys of several shapes ({})",
-                describe_keys(map)
+                u.describe()
             )));
         }
         if gemini {
             return Ok(Some(UsageShape::Gemini));
         }
         if chat {
-            let openrouter = has(&["cost", "is_byok", "cost_details"])
-                || map.get("prompt_tokens_details").and_then(|d| d.get("cache_write_tokens")).is_some();
+            let openrouter =
+                has(&["cost", "is_byok", "cost_details"]) || u.has_in("prompt_tokens_details", "cache_write_tokens");
             return Ok(Some(if openrouter { UsageShape::OpenRouter } else { UsageShape::OpenAiChat }));
         }
         if io {
@@ -281,7 +286,7 @@ impl UsageShape {
             return match (anthropic, responses) {
                 (true, true) => Err(CostError::UnknownShape(format!(
                     "ambiguous: both Anthropic and Responses keys ({})",
-                    describe_keys(map)
+                    u.describe()
                 ))),
                 (false, true) => Ok(Some(UsageShape::OpenAiResponses)),
                 // Bare `input_tokens`/`output_tokens` read the same either way.
@@ -347,12 +352,17 @@ impl Usage {
 
     /// Read a usage object of a known shape.
     pub fn parse(shape: UsageShape, usage: &Value) -> Result<Usage, CostError> {
+        Usage::of_fields(shape, &Fields::new(usage)?)
+    }
+
+    /// [`Self::parse`] of any [`UsageFields`].
+    pub(super) fn of_fields(shape: UsageShape, u: &impl UsageFields) -> Result<Usage, CostError> {
         match shape {
-            UsageShape::OpenAiChat => Usage::from_openai_chat(usage),
-            UsageShape::OpenRouter => Usage::from_openrouter(usage),
-            UsageShape::OpenAiResponses => Usage::from_openai_responses(usage),
-            UsageShape::Anthropic => Usage::from_anthropic(usage),
-            UsageShape::Gemini => Usage::from_gemini(usage),
+            UsageShape::OpenAiChat => Usage::chat_fields(u),
+            UsageShape::OpenRouter => Usage::openrouter_fields(u),
+            UsageShape::OpenAiResponses => Usage::responses_fields(u),
+            UsageShape::Anthropic => Usage::anthropic_fields(u),
+            UsageShape::Gemini => Usage::gemini_fields(u),
         }
     }
 
@@ -360,7 +370,11 @@ impl Usage {
     /// reasoning, audio and image tokens part of `completion_tokens`. (OpenRouter's
     /// `cache_write_tokens`, part of `prompt_tokens` too, is honoured when present.)
     pub fn from_openai_chat(usage: &Value) -> Result<Usage, CostError> {
-        let u = Fields::new(usage, "prompt_tokens")?;
+        Usage::chat_fields(&Fields::new(usage)?)
+    }
+
+    fn chat_fields(u: &impl UsageFields) -> Result<Usage, CostError> {
+        require(u, "prompt_tokens")?;
         let prompt = u.count("prompt_tokens")?;
         let completion = u.count("completion_tokens")?;
         let cached = u.count("prompt_tokens_details.cached_tokens")?;
@@ -391,15 +405,23 @@ impl Usage {
     /// OpenRouter `usage`: OpenAI chat plus `prompt_tokens_details.cache_write_tokens` and the
     /// reported `cost`.
     pub fn from_openrouter(usage: &Value) -> Result<Usage, CostError> {
-        let mut out = Usage::from_openai_chat(usage)?;
-        out.reported_cost = Fields::new(usage, "prompt_tokens")?.cost("cost")?;
+        Usage::openrouter_fields(&Fields::new(usage)?)
+    }
+
+    fn openrouter_fields(u: &impl UsageFields) -> Result<Usage, CostError> {
+        let mut out = Usage::chat_fields(u)?;
+        out.reported_cost = u.cost("cost")?;
         Ok(out)
     }
 
     /// OpenAI Responses API `usage`: cached tokens are part of `input_tokens`, reasoning tokens
     /// part of `output_tokens`. OpenRouter's `cost`, when present, is the reported cost.
     pub fn from_openai_responses(usage: &Value) -> Result<Usage, CostError> {
-        let u = Fields::new(usage, "input_tokens")?;
+        Usage::responses_fields(&Fields::new(usage)?)
+    }
+
+    fn responses_fields(u: &impl UsageFields) -> Result<Usage, CostError> {
+        require(u, "input_tokens")?;
         let input = u.count("input_tokens")?;
         let output = u.count("output_tokens")?;
         let cached = u.count("input_tokens_details.cached_tokens")?;
@@ -418,12 +440,16 @@ impl Usage {
     /// `cache_creation.ephemeral_{5m,1h}_input_tokens` split the writes when present (tokens of
     /// `cache_creation_input_tokens` the split does not account for are 5-minute writes).
     pub fn from_anthropic(usage: &Value) -> Result<Usage, CostError> {
-        let u = Fields::new(usage, "input_tokens")?;
+        Usage::anthropic_fields(&Fields::new(usage)?)
+    }
+
+    fn anthropic_fields(u: &impl UsageFields) -> Result<Usage, CostError> {
+        require(u, "input_tokens")?;
         let split_5m = u.count("cache_creation.ephemeral_5m_input_tokens")?;
         let split_1h = u.count("cache_creation.ephemeral_1h_input_tokens")?;
-        let writes = match u.get("cache_creation_input_tokens") {
-            Some(_) => u.count("cache_creation_input_tokens")?,
-            None => split_5m.saturating_add(split_1h),
+        let writes = match u.is_set("cache_creation_input_tokens") {
+            true => u.count("cache_creation_input_tokens")?,
+            false => split_5m.saturating_add(split_1h),
         };
         let cache_write = remainder(
             ("cache_creation_input_tokens", writes),
@@ -445,7 +471,11 @@ impl Usage {
     /// `thoughtsTokenCount` is not part of `candidatesTokenCount`; `toolUsePromptTokenCount`
     /// is billed as input.
     pub fn from_gemini(usage: &Value) -> Result<Usage, CostError> {
-        let u = Fields::new(usage, "promptTokenCount")?;
+        Usage::gemini_fields(&Fields::new(usage)?)
+    }
+
+    fn gemini_fields(u: &impl UsageFields) -> Result<Usage, CostError> {
+        require(u, "promptTokenCount")?;
         let prompt = u.count("promptTokenCount")?;
         let cached = u.count("cachedContentTokenCount")?;
         let tool_prompt = u.count("toolUsePromptTokenCount")?;
@@ -461,6 +491,43 @@ impl Usage {
             ..Usage::default()
         })
     }
+}
+
+/// A usage object as shape detection and the parsers read it: keys, counts and costs by dotted
+/// path. Implemented by a `serde_json` map ([`Fields`], the reference) and by
+/// [`RawUsage`](super::raw_usage::RawUsage), collected in one pass over the JSON text.
+pub(super) trait UsageFields {
+    /// Whether the object has `key`, null or not.
+    fn has(&self, key: &str) -> bool;
+    /// Whether `parent` is an object that has `key`, null or not.
+    fn has_in(&self, parent: &str, key: &str) -> bool;
+    /// Whether the value at a dotted path is there and not null.
+    fn is_set(&self, path: &str) -> bool;
+    /// A token count: absent or null is 0; anything but a non-negative integer is an error.
+    fn count(&self, path: &str) -> Result<u64, CostError>;
+    /// A reported cost: absent or null is `None`; parsed exactly.
+    fn cost(&self, path: &str) -> Result<Option<Decimal>, CostError>;
+    /// `keys: a, b, c` for error messages.
+    fn describe(&self) -> String;
+}
+
+/// The usage object must hold the `required` key.
+fn require(u: &impl UsageFields, required: &str) -> Result<(), CostError> {
+    if u.has(required) { Ok(()) } else { Err(CostError::UnknownShape(format!("no `{required}` ({})", u.describe()))) }
+}
+
+/// A reported cost from the text of a JSON number (as `serde_json` prints it: the shortest text
+/// that reads back as the same number, i.e. as it was written; `5e-06` prints as `5e-6`) or a
+/// string: exact, never negative.
+pub(super) fn cost_from_text(path: &str, text: &str) -> Result<Decimal, CostError> {
+    let invalid = |reason: String| CostError::InvalidField { field: path.to_string(), reason };
+    let cost = Decimal::from_str_exact(text)
+        .or_else(|_| Decimal::from_scientific(text))
+        .map_err(|_| invalid(format!("{text:?} is not an exact decimal")))?;
+    if cost.is_sign_negative() && !cost.is_zero() {
+        return Err(invalid(format!("negative cost {cost}")));
+    }
+    Ok(cost)
 }
 
 /// `total − Σ details`; details larger than their total are an error.
@@ -481,13 +548,10 @@ fn remainder(total: (&str, u64), details: &[(&str, u64)]) -> Result<u64, CostErr
 struct Fields<'a>(&'a Map<String, Value>);
 
 impl<'a> Fields<'a> {
-    /// The usage object, which must hold the `required` key.
-    fn new(usage: &'a Value, required: &str) -> Result<Self, CostError> {
+    /// The usage object.
+    fn new(usage: &'a Value) -> Result<Self, CostError> {
         let map =
             usage.as_object().ok_or_else(|| CostError::UnknownShape(format!("usage is not a JSON object: {usage}")))?;
-        if !map.contains_key(required) {
-            return Err(CostError::UnknownShape(format!("no `{required}` ({})", describe_keys(map))));
-        }
         Ok(Fields(map))
     }
 
@@ -499,25 +563,6 @@ impl<'a> Fields<'a> {
             value = value.as_object()?.get(part)?;
         }
         (!value.is_null()).then_some(value)
-    }
-
-    /// A token count: absent or null is 0; anything but a non-negative integer is an error.
-    fn count(&self, path: &str) -> Result<u64, CostError> {
-        self.check_parents(path)?;
-        let Some(value) = self.get(path) else {
-            return Ok(0);
-        };
-        let invalid = |reason: String| CostError::InvalidField { field: path.to_string(), reason };
-        match value {
-            Value::Number(n) => n.as_u64().ok_or_else(|| {
-                if n.as_i64().is_some_and(|i| i < 0) {
-                    invalid(format!("negative count {n}"))
-                } else {
-                    invalid(format!("{n} is not a whole number of tokens"))
-                }
-            }),
-            other => Err(invalid(format!("expected a count, got {other}"))),
-        }
     }
 
     /// Every object on the way to `path` must be an object (or absent / null).
@@ -547,27 +592,58 @@ impl<'a> Fields<'a> {
         }
         Ok(())
     }
+}
 
-    /// A reported cost: absent or null is `None`; parsed exactly from the JSON number's text.
+impl UsageFields for Fields<'_> {
+    fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    fn has_in(&self, parent: &str, key: &str) -> bool {
+        self.0.get(parent).and_then(|d| d.get(key)).is_some()
+    }
+
+    fn is_set(&self, path: &str) -> bool {
+        self.get(path).is_some()
+    }
+
+    fn count(&self, path: &str) -> Result<u64, CostError> {
+        self.check_parents(path)?;
+        let Some(value) = self.get(path) else {
+            return Ok(0);
+        };
+        let invalid = |reason: String| CostError::InvalidField { field: path.to_string(), reason };
+        match value {
+            Value::Number(n) => n.as_u64().ok_or_else(|| {
+                if n.as_i64().is_some_and(|i| i < 0) {
+                    invalid(format!("negative count {n}"))
+                } else {
+                    invalid(format!("{n} is not a whole number of tokens"))
+                }
+            }),
+            other => Err(invalid(format!("expected a count, got {other}"))),
+        }
+    }
+
     fn cost(&self, path: &str) -> Result<Option<Decimal>, CostError> {
         let Some(value) = self.get(path) else {
             return Ok(None);
         };
-        let invalid = |reason: String| CostError::InvalidField { field: path.to_string(), reason };
         let text = match value {
-            // serde_json prints the shortest text that reads back as the same number, i.e. the
-            // number as it was written (`5e-06` prints as `5e-6`).
             Value::Number(n) => n.to_string(),
             Value::String(s) => s.trim().to_string(),
-            other => return Err(invalid(format!("expected a number, got {other}"))),
+            other => {
+                return Err(CostError::InvalidField {
+                    field: path.to_string(),
+                    reason: format!("expected a number, got {other}"),
+                });
+            }
         };
-        let cost = Decimal::from_str_exact(&text)
-            .or_else(|_| Decimal::from_scientific(&text))
-            .map_err(|_| invalid(format!("{text:?} is not an exact decimal")))?;
-        if cost.is_sign_negative() && !cost.is_zero() {
-            return Err(invalid(format!("negative cost {cost}")));
-        }
-        Ok(Some(cost))
+        cost_from_text(path, &text).map(Some)
+    }
+
+    fn describe(&self) -> String {
+        describe_keys(self.0)
     }
 }
 

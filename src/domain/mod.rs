@@ -18,4 +18,4 @@ pub use money::{PRICE_SIGNIFICANT_DIGITS, per_million, percent_change, same_pric
 pub use price::{Component, Price, PriceKey, PriceValue, TierScope, Unit};
 pub use run::{RunOrigin, RunStatus, RunTrigger, SyncRun};
 pub use state::{CatalogState, ChangeSet, CurrentPrice, StoredAlias, StoredModel, StoredOffer};
-pub use time::{UnixMs, parse_since, parse_time};
+pub use time::{UnixMs, parse_duration, parse_since, parse_time, parse_time_value};

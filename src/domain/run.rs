@@ -64,6 +64,8 @@ pub enum RunStatus {
     DryRun,
     /// The upstream was unchanged (304 or identical content): nothing to do.
     NoChange,
+    /// Not run: the last sync finished within the minimum interval (never stored).
+    Skipped,
 }
 
 impl RunStatus {
@@ -76,6 +78,7 @@ impl RunStatus {
             RunStatus::Abandoned => "abandoned",
             RunStatus::DryRun => "dry_run",
             RunStatus::NoChange => "no_change",
+            RunStatus::Skipped => "skipped",
         }
     }
 

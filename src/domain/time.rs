@@ -68,3 +68,51 @@ mod tests {
         assert_eq!(parse_since("2026-08-01", now), Ok(now));
     }
 }
+
+/// A request time as JSON carries it: an RFC 3339 string or date, or unix seconds;
+/// `null` or absent means now (`None`).
+pub fn parse_time_value(v: Option<&serde_json::Value>) -> Result<Option<UnixMs>, String> {
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => parse_time(s).map(Some),
+        Some(serde_json::Value::Number(n)) => {
+            n.as_i64().map(|s| Some(s.saturating_mul(1000))).ok_or_else(|| format!("bad time {n}"))
+        }
+        Some(other) => Err(format!("bad time {other}")),
+    }
+}
+
+/// Parse a duration: `90s`, `5m`, `1h 30m`, ISO 8601 `PT5M`, or plain seconds. It must be
+/// positive.
+pub fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
+    let raw = raw.trim();
+    let parsed = match raw.parse::<u64>() {
+        Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
+        Err(_) => raw
+            .parse::<jiff::SignedDuration>()
+            .map_err(|e| e.to_string())
+            .and_then(|d| std::time::Duration::try_from(d).map_err(|e| e.to_string())),
+    };
+    match parsed {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err(format!("{raw:?}: must be more than zero")),
+        Err(e) => Err(format!("{raw:?}: not a duration like 90s, 5m or 1h ({e})")),
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_in_the_forms_people_write() {
+        assert_eq!(parse_duration("300"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("PT2S"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-5m").is_err());
+    }
+}

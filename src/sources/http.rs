@@ -244,7 +244,8 @@ fn transport_failure(url: &str, e: &reqwest::Error) -> Attempt {
     Attempt::Retry { error: FetchError::Transport { url: url.to_string(), reason, attempts: 1 }, retry_after: None }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error with all its causes, `: `-separated.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut source = e.source();
     while let Some(inner) = source {
@@ -259,19 +260,19 @@ fn header_text(v: Option<&HeaderValue>) -> Option<String> {
     v.and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
-/// `Retry-After` is either delta-seconds or an HTTP date.
-fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
+/// `Retry-After` is either delta-seconds or an HTTP date (shared with webhook delivery).
+pub(crate) fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
     let text = v.to_str().ok()?.trim();
     if let Ok(secs) = text.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let when = jiff::fmt::rfc2822::parse(text).ok()?.timestamp();
-    let now = jiff::Timestamp::now();
-    let ms = (when.as_millisecond() - now.as_millisecond()).max(0);
+    let ms = when.as_millisecond().saturating_sub(jiff::Timestamp::now().as_millisecond()).max(0);
     Some(Duration::from_millis(ms.unsigned_abs()))
 }
 
-fn body_excerpt(body: &str) -> String {
+/// `: ` and the first 200 characters of a response body, or nothing for an empty one.
+pub(crate) fn body_excerpt(body: &str) -> String {
     let trimmed = body.trim();
     if trimmed.is_empty() {
         return String::new();

@@ -1,11 +1,15 @@
 //! Storage: one trait, one implementation per backend, each with its own migrations.
 //!
-//! The backend is chosen by the URL scheme (`sqlite:` now). SQL lives here and nowhere
-//! else; callers speak in domain types.
+//! The backend is chosen by the URL scheme (`sqlite:` or `postgres:`). SQL lives here and
+//! nowhere else; callers speak in domain types. Both backends share one SQL text
+//! (`sql.rs`); each has its own connection set-up and migrations folder.
 
 mod codec;
+mod postgres;
+mod sql;
 mod sqlite;
 
+pub use postgres::{PgStore, connect_options as pg_connect_options};
 pub use sqlite::SqliteStore;
 
 use crate::domain::{CatalogState, ChangeEvent, ChangeKind, ChangeSet, Model, Offer, Price, SyncRun, UnixMs};
@@ -24,8 +28,17 @@ pub enum StoreError {
     #[error("corrupt value in the database: {0}")]
     Corrupt(String),
     /// The URL names a backend this build does not support.
-    #[error("unsupported database URL scheme {0:?}: use sqlite:PATH")]
+    #[error("unsupported database URL scheme {0:?}: use sqlite:PATH or postgres://USER@HOST/DB")]
     Unsupported(String),
+    /// The sync lease was taken over (it expired while this process was stalled).
+    #[error("lost the sync lease held as {holder}: another sync took over after it expired; nothing was applied")]
+    LeaseLost {
+        /// Who this process held it as.
+        holder: String,
+    },
+    /// The database could not be reached or created (the message never holds the password).
+    #[error("cannot open the database: {0}")]
+    Connect(String),
     /// The database file's directory could not be created.
     #[error("cannot create {path}: {source}")]
     Io {
@@ -206,6 +219,38 @@ pub struct StoreStatus {
     pub last_success: Option<SyncRun>,
 }
 
+/// A claim on a named lease in the database: one sync at a time across every process
+/// and host that shares the database.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    /// The lease's name (one per catalog).
+    pub name: String,
+    /// Who claims it: `host:pid#n`, unique per claim.
+    pub holder: String,
+    /// How long a claim or renewal lasts, in milliseconds of the database's clock.
+    pub ttl_ms: i64,
+}
+
+/// Who holds a lease, since when, until when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LeaseHolder {
+    /// `host:pid#n`.
+    pub holder: String,
+    /// When this holder took it (unix ms, database clock).
+    pub since: UnixMs,
+    /// When it lapses unless renewed.
+    pub expires_at: UnixMs,
+}
+
+/// The outcome of claiming a lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseClaim {
+    /// It is ours (taken, renewed, or taken over after it expired).
+    Held(LeaseHolder),
+    /// Someone else holds it (`None`: released just now; try again).
+    Busy(Option<LeaseHolder>),
+}
+
 /// Everything llmcost keeps, behind one interface for every backend.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -221,7 +266,9 @@ pub trait Store: Send + Sync {
     async fn latest_price_change(&self) -> StoreResult<Option<UnixMs>>;
     /// The catalog as stored now, for a diff.
     async fn load_state(&self) -> StoreResult<CatalogState>;
-    /// Apply a sync's writes, its fetch state and its outcome in one transaction.
+    /// Apply a sync's writes, its fetch state and its outcome in one transaction. With a
+    /// lease, the transaction first checks (and renews) that the lease is still ours, and
+    /// fails with [`StoreError::LeaseLost`] otherwise.
     async fn apply(
         &self,
         run_id: i64,
@@ -229,7 +276,22 @@ pub trait Store: Send + Sync {
         changes: &ChangeSet,
         fetch: Option<&FetchState>,
         outcome: &RunOutcome,
+        lease: Option<&Lease>,
     ) -> StoreResult<()>;
+    /// Take, renew or take over (once expired) a lease.
+    async fn claim_lease(&self, lease: &Lease) -> StoreResult<LeaseClaim>;
+    /// Give a lease back, if still ours.
+    async fn release_lease(&self, lease: &Lease) -> StoreResult<()>;
+    /// Mark every run still `running` as `abandoned` (call only while holding the sync
+    /// lease: then no live process can own one). Returns the runs marked.
+    async fn abandon_runs(&self) -> StoreResult<Vec<SyncRun>>;
+    /// When the newest sync of `source` that succeeded or found nothing new finished.
+    async fn last_finished_sync(&self, source: &str) -> StoreResult<Option<UnixMs>>;
+    /// The id of the newest run that applied data: the catalog's version (it changes
+    /// exactly when a sync changes the catalog).
+    async fn catalog_version(&self) -> StoreResult<i64>;
+    /// Who holds a lease now (unexpired), if anyone.
+    async fn lease_holder(&self, name: &str) -> StoreResult<Option<LeaseHolder>>;
     /// Every model with its offers and the prices valid now, or at `as_of`.
     async fn catalog(&self, as_of: Option<UnixMs>) -> StoreResult<Vec<ModelRecord>>;
     /// The model id an id or alias means, if any.
@@ -251,7 +313,26 @@ pub async fn open(url: &str) -> StoreResult<Box<dyn Store>> {
     if url.starts_with("sqlite:") {
         return Ok(Box::new(SqliteStore::open(url).await?));
     }
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        return Ok(Box::new(PgStore::open(url).await?));
+    }
     // Only the scheme: the rest of a URL may hold a password.
     let scheme = url.split_once(':').map_or(url, |(s, _)| s);
     Err(StoreError::Unsupported(scheme.to_string()))
+}
+
+/// A testing hook: `LLMCOST_TEST_PAUSE_BEFORE_COMMIT_MS` makes `apply` wait that long with
+/// its transaction open, so tests can kill a sync mid-transaction.
+fn pause_before_commit() -> Option<std::time::Duration> {
+    let ms = std::env::var("LLMCOST_TEST_PAUSE_BEFORE_COMMIT_MS").ok()?.parse().ok()?;
+    Some(std::time::Duration::from_millis(ms))
+}
+
+/// A message about `url` with the URL's password (if any) masked: database errors may
+/// quote connection strings.
+pub fn redact_password(url: &str, message: &str) -> String {
+    match reqwest::Url::parse(url).ok().and_then(|u| u.password().map(str::to_string)) {
+        Some(password) if !password.is_empty() => message.replace(&password, "***"),
+        _ => message.to_string(),
+    }
 }

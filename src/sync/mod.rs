@@ -3,16 +3,18 @@
 
 mod diff;
 mod filter;
+pub mod lease;
 
 pub use diff::{DiffOptions, DropGuard, check_drop, diff};
 pub use filter::{Filter, Inclusion, is_free};
+pub use lease::LockSettings;
 
-use crate::config::{OpenRouterSettings, Secret};
-use crate::domain::{Catalog, ChangeEvent, ChangeKind, RunOrigin, RunStatus, RunTrigger, UnixMs};
+use crate::config::{OpenRouterSettings, Secret, Settings};
+use crate::domain::{Catalog, ChangeEvent, ChangeKind, RunOrigin, RunStatus, RunTrigger, UnixMs, parse_duration};
 use crate::sources::http::{FetchError, Fetched, HttpClient, RetryPolicy, Validators};
 use crate::sources::price_list::PriceListEntry;
 use crate::sources::{self, Source, openrouter, snapshot};
-use crate::store::{FetchState, NewRun, RunOutcome, Store, StoreError};
+use crate::store::{FetchState, Lease, NewRun, RunOutcome, Store, StoreError};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -64,13 +66,59 @@ pub struct SyncRequest {
     pub observed_at: Option<UnixMs>,
     /// Draw a progress bar on the terminal.
     pub progress: bool,
+    /// How the sync lease is taken.
+    pub lock: LockSettings,
+    /// Skip the sync when the last one of this source finished less than this long ago
+    /// (unless `force`).
+    pub min_interval: Option<Duration>,
+}
+
+impl SyncRequest {
+    /// A sync of `source` as the settings configure it: from the network (the overrides
+    /// file for overrides), no dry run, no force.
+    pub fn configured(settings: &Settings, source: Source, trigger: RunTrigger) -> Result<Self, String> {
+        let input = match (source, &settings.overrides) {
+            (Source::Overrides, Some(path)) => SyncInput::File(path.clone()),
+            (Source::Overrides, None) => {
+                return Err(
+                    "no overrides file: pass --overrides PATH, set LLMCOST_OVERRIDES, or `overrides` in the config"
+                        .into(),
+                );
+            }
+            _ => SyncInput::Network,
+        };
+        let lock_ttl = parse_duration(&settings.sync.lock_ttl).map_err(|e| format!("sync.lock_ttl {e}"))?;
+        let min_interval = settings
+            .sync
+            .min_interval
+            .as_deref()
+            .map(|d| parse_duration(d).map_err(|e| format!("sync.min_interval {e}")))
+            .transpose()?;
+        Ok(Self {
+            trigger,
+            source,
+            input,
+            url: None,
+            openrouter: settings.openrouter.clone(),
+            api_key: std::env::var("OPENROUTER_API_KEY").ok().and_then(Secret::new),
+            filter: settings.filter.clone(),
+            dry_run: false,
+            force: false,
+            min_ratio: settings.sync.min_ratio,
+            alert_threshold_percent: settings.sync.alert_threshold_percent,
+            observed_at: None,
+            progress: false,
+            lock: LockSettings { ttl: lock_ttl, wait: false },
+            min_interval,
+        })
+    }
 }
 
 /// What a sync did.
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
-    /// The run's id.
-    pub run_id: i64,
+    /// The run's id (`None` when skipped: no run was recorded).
+    pub run_id: Option<i64>,
     /// The source synced.
     pub source: String,
     /// How it ended.
@@ -103,6 +151,10 @@ pub struct SyncReport {
     pub alerts: usize,
     /// Wall time.
     pub duration_ms: u64,
+    /// Runs left `running` by processes that died, marked abandoned by this sync.
+    pub abandoned_runs: Vec<i64>,
+    /// Why the sync was skipped, if it was.
+    pub skipped_reason: Option<String>,
     /// Every change event.
     pub events: Vec<ChangeEvent>,
 }
@@ -147,6 +199,18 @@ pub enum SyncError {
         source_name: &'static str,
         /// What is wrong.
         message: String,
+    },
+    /// Another process holds the sync lease.
+    #[error(
+        "sync already running on {holder} since {since} (its lease lapses at {expires_at} unless renewed); use --wait to wait for it"
+    )]
+    Locked {
+        /// `host:pid` of the holder.
+        holder: String,
+        /// When it took the lease.
+        since: String,
+        /// When the lease lapses unless renewed.
+        expires_at: String,
     },
     /// `--observed-at` is not after the newest recorded change.
     #[error("--observed-at {given} is not after the newest recorded price change ({latest}); history is append-only")]
@@ -204,10 +268,39 @@ enum Acquired {
     NotModified,
 }
 
-/// Run one sync of OpenRouter into the store. Every outcome, failures included, is
-/// recorded as a run; a failure changes nothing else.
+/// Run one sync of a source into the store, holding the database's sync lease throughout.
+/// Every outcome, failures included, is recorded as a run; a failure changes nothing else.
 pub async fn run(store: &dyn Store, req: &SyncRequest) -> Result<SyncReport, SyncError> {
     let started = Instant::now();
+    let lease = lease::new_lease(req.lock.ttl);
+    lease::claim(store, &lease, req.lock.wait).await?;
+    let result = run_leased(store, req, &lease, started).await;
+    if let Err(e) = store.release_lease(&lease).await {
+        tracing::warn!(error = %e, "could not release the sync lease; it lapses on its own");
+    }
+    result
+}
+
+async fn run_leased(
+    store: &dyn Store,
+    req: &SyncRequest,
+    lease: &Lease,
+    started: Instant,
+) -> Result<SyncReport, SyncError> {
+    // Holding the lease, no live process can be running a sync: any run still marked
+    // running belongs to a process that died.
+    let abandoned = store.abandon_runs().await?;
+    for run in &abandoned {
+        tracing::warn!("run #{} of {} by {} was left running; marked abandoned", run.id, run.source, run.holder);
+    }
+    let abandoned_runs = abandoned.iter().map(|r| r.id).collect();
+    if let Some(reason) = too_soon(store, req).await? {
+        tracing::info!("{reason}");
+        let mut report = SyncReport::empty(req.source, None, RunStatus::Skipped, RunOrigin::Network, None, 0, started);
+        report.skipped_reason = Some(reason);
+        report.abandoned_runs = abandoned_runs;
+        return Ok(report);
+    }
     let run_id = store
         .begin_run(&NewRun {
             trigger: req.trigger.as_str().into(),
@@ -216,8 +309,15 @@ pub async fn run(store: &dyn Store, req: &SyncRequest) -> Result<SyncReport, Syn
             started_at: now_ms(),
         })
         .await?;
-    match run_inner(store, req, run_id, started).await {
-        Ok(report) => Ok(report),
+    let result = tokio::select! {
+        result = run_inner(store, req, run_id, started, lease) => result,
+        lost = lease::keep(store, lease) => Err(lost),
+    };
+    match result {
+        Ok(mut report) => {
+            report.abandoned_runs = abandoned_runs;
+            Ok(report)
+        }
         Err(err) => {
             let outcome = RunOutcome {
                 status: RunStatus::Failed.as_str().into(),
@@ -232,6 +332,23 @@ pub async fn run(store: &dyn Store, req: &SyncRequest) -> Result<SyncReport, Syn
             Err(err)
         }
     }
+}
+
+/// Why a sync should not run yet (`--min-interval`), if it should not.
+async fn too_soon(store: &dyn Store, req: &SyncRequest) -> Result<Option<String>, SyncError> {
+    let Some(min) = req.min_interval.filter(|_| !req.force) else { return Ok(None) };
+    let Some(last) = store.last_finished_sync(req.source.name()).await? else { return Ok(None) };
+    let min_ms = i64::try_from(min.as_millis()).unwrap_or(i64::MAX);
+    let age = now_ms().saturating_sub(last);
+    Ok((age < min_ms).then(|| {
+        format!(
+            "skipped: the last {} sync finished at {} ({} s ago), within --min-interval {} s; --force syncs anyway",
+            req.source.name(),
+            format_ms(last),
+            age / 1000,
+            min.as_secs()
+        )
+    }))
 }
 
 fn elapsed_ms(started: Instant) -> i64 {
@@ -387,6 +504,7 @@ async fn run_inner(
     req: &SyncRequest,
     run_id: i64,
     started: Instant,
+    lease: &Lease,
 ) -> Result<SyncReport, SyncError> {
     let client = openrouter_client(&req.openrouter, req.api_key.clone())?;
     let fp = fingerprint(req);
@@ -410,7 +528,7 @@ async fn run_inner(
             ..RunOutcome::default()
         };
         store.finish_run(run_id, &outcome).await?;
-        Ok::<_, SyncError>(SyncReport::empty(req.source, run_id, status, origin, fallback_reason, at, started))
+        Ok::<_, SyncError>(SyncReport::empty(req.source, Some(run_id), status, origin, fallback_reason, at, started))
     };
 
     tracing::debug!(elapsed_ms = elapsed_ms(started), "client ready");
@@ -464,8 +582,15 @@ async fn run_inner(
         tracing::warn!(model = e.model_id, "price alert: {}", e.describe());
     }
 
-    let mut report =
-        SyncReport::empty(req.source, run_id, RunStatus::Succeeded, input.origin, input.fallback_reason, at, started);
+    let mut report = SyncReport::empty(
+        req.source,
+        Some(run_id),
+        RunStatus::Succeeded,
+        input.origin,
+        input.fallback_reason,
+        at,
+        started,
+    );
     report.models_seen = catalog.models.len();
     report.offers_seen = catalog.offers.len();
     report.endpoints_fetched = catalog.endpoints_fetched_for.len();
@@ -502,7 +627,7 @@ async fn run_inner(
         };
         outcome.finished_at = now_ms();
         outcome.duration_ms = elapsed_ms(started);
-        store.apply(run_id, at, &changes, Some(&fetch), &outcome).await?;
+        store.apply(run_id, at, &changes, Some(&fetch), &outcome, Some(lease)).await?;
         phase("applied");
     }
     report.events = changes.events;
@@ -513,7 +638,7 @@ async fn run_inner(
 impl SyncReport {
     fn empty(
         source: Source,
-        run_id: i64,
+        run_id: Option<i64>,
         status: RunStatus,
         origin: RunOrigin,
         fallback_reason: Option<String>,
@@ -538,6 +663,8 @@ impl SyncReport {
             prices_changed: 0,
             alerts: 0,
             duration_ms: started.elapsed().as_millis() as u64,
+            abandoned_runs: Vec::new(),
+            skipped_reason: None,
             events: Vec::new(),
         }
     }

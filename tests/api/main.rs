@@ -1,0 +1,11 @@
+//! `llmcost serve` end to end: the real app on port 0 against real SQLite (and PostgreSQL)
+//! with a mock OpenRouter, driven over HTTP.
+
+#[path = "../support/databases.rs"]
+mod databases;
+mod helpers;
+
+mod admin;
+mod catalog;
+mod ops;
+mod scheduler;
