@@ -3,7 +3,7 @@
 use super::UsageError;
 use super::output::{print_json, table};
 use super::show::resolve;
-use crate::rank::{DEFAULT_MIN_UPTIME, RouteQuery, route};
+use crate::rank::{DEFAULT_MIN_UPTIME, RouteQuery, parse_tokens, route};
 use crate::store::Store;
 use clap::Args;
 
@@ -34,13 +34,6 @@ pub struct RouteArgs {
     /// JSON on stdout.
     #[arg(long)]
     pub json: bool,
-}
-
-/// `IN,OUT` token counts.
-pub fn parse_tokens(raw: &str) -> Result<(u64, u64), String> {
-    let (i, o) = raw.split_once(',').ok_or_else(|| format!("{raw:?} is not IN,OUT (e.g. 1000,500)"))?;
-    let count = |s: &str| s.trim().parse::<u64>().map_err(|_| format!("{:?} is not a token count", s.trim()));
-    Ok((count(i)?, count(o)?))
 }
 
 /// Run `llmcost route`.

@@ -42,7 +42,7 @@ pub use rankings::{
     FeedView, FrontierPoint, How, PriceUsed, RankQuery, RankedModel, Rankings, ScoreInput, UnscoredModel, Weights, rank,
 };
 pub use routing::{
-    DEFAULT_MIN_UPTIME, RouteQuery, RoutedOffer, Routing, RoutingHow, free_listing, is_model_free, route,
+    DEFAULT_MIN_UPTIME, RouteQuery, RoutedOffer, Routing, RoutingHow, free_listing, is_model_free, parse_tokens, route,
 };
 
 use crate::domain::{BenchmarkKey, BenchmarkRecord, BenchmarkScore, scores_from_openrouter};

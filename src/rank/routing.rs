@@ -50,6 +50,13 @@ pub fn free_listing(record: &ModelRecord) -> Option<&str> {
         .map(|o| o.offer.listing_id.as_str())
 }
 
+/// `IN,OUT` token counts of a reference request (`1000,500`).
+pub fn parse_tokens(raw: &str) -> Result<(u64, u64), String> {
+    let (i, o) = raw.split_once(',').ok_or_else(|| format!("{raw:?} is not IN,OUT (e.g. 1000,500)"))?;
+    let count = |s: &str| s.trim().parse::<u64>().map_err(|_| format!("{:?} is not a token count", s.trim()));
+    Ok((count(i)?, count(o)?))
+}
+
 /// What to route.
 #[derive(Debug, Clone)]
 pub struct RouteQuery {
