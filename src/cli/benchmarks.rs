@@ -265,8 +265,8 @@ async fn import(store: &dyn Store, args: ImportArgs) -> anyhow::Result<()> {
     if !errors.is_empty() {
         return Err(many(errors));
     }
-    let current = store.benchmark_scores(None).await?;
-    let writes = plan_import(&current, &rows).map_err(many)?;
+    let stored = store.benchmark_history(None).await?;
+    let writes = plan_import(&stored, &rows).map_err(many)?;
     store.record_benchmarks(&writes).await?;
     let summary = ImportSummary {
         rows: rows.len(),

@@ -197,13 +197,18 @@ pub fn plan_snapshot(current: &[BenchmarkRecord], snapshot: &BenchmarkSnapshot, 
     writes
 }
 
-/// What an import records: per series, rows in date order; a row whose score equals the one
-/// valid before it writes nothing, another closes that interval at its date and opens its own.
-/// A row dated at or before the series' current interval start is an error (history is only
+/// What an import records, given the stored intervals (`stored`: at least the open ones; with
+/// the closed ones too, re-importing a file is a no-op): per series, rows in date order; a row
+/// that repeats a stored interval (same start and score), or whose score equals the one valid
+/// before it, writes nothing; another closes that interval at its date and opens its own. A row
+/// dated at or before the series' current interval start is an error (history is only
 /// appended), as are two different scores of one series on one date. Errors name their lines.
-pub fn plan_import(current: &[BenchmarkRecord], rows: &[BenchmarkRow]) -> Result<BenchmarkWrites, Vec<String>> {
+pub fn plan_import(stored: &[BenchmarkRecord], rows: &[BenchmarkRow]) -> Result<BenchmarkWrites, Vec<String>> {
     let mut writes = BenchmarkWrites::default();
     let mut errors = Vec::new();
+    let recorded: std::collections::HashSet<(SeriesId, UnixMs, Decimal)> =
+        stored.iter().map(|r| (series(&r.score), r.valid_from, r.score.score)).collect();
+    let current = stored;
     let mut open: HashMap<SeriesId, (Decimal, UnixMs, Option<usize>)> = current
         .iter()
         .filter(|r| r.valid_to.is_none())
@@ -213,6 +218,9 @@ pub fn plan_import(current: &[BenchmarkRecord], rows: &[BenchmarkRow]) -> Result
     sorted.sort_by(|a, b| series(&a.score).cmp(&series(&b.score)).then(a.at.cmp(&b.at)).then(a.line.cmp(&b.line)));
     for row in sorted {
         let id = series(&row.score);
+        if recorded.contains(&(id.clone(), row.at, row.score.score)) {
+            continue;
+        }
         match open.get(&id).copied() {
             Some((score, _, _)) if score == row.score.score => {}
             Some((_, since, planned)) if row.at <= since => {
