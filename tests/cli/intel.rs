@@ -106,3 +106,24 @@ async fn benchmarks_import_resolves_aliases_and_refuses_unknown_models() {
     let again = app.json(&["benchmarks", "import", good.to_str().expect("path")]).await;
     assert_eq!(again["opened"].as_u64(), Some(0));
 }
+
+#[tokio::test]
+async fn history_draws_a_terminal_chart_and_an_svg_with_a_point_per_interval() {
+    let app = TestApp::new().await;
+    for (file, date) in [("models_2026-07-17.json", "2026-07-17"), ("models_2026-08-14.json", "2026-08-14")] {
+        let path = fixture(file);
+        app.ok(&["sync", "--from-file", path.to_str().expect("path"), "--observed-at", date]).await;
+    }
+    let rows = app.json(&["history", "openai/gpt-4o"]).await;
+    let intervals = rows.as_array().expect("rows").iter().filter(|r| r["value"]["kind"] == "fixed").count();
+    assert!(intervals >= 2, "{rows}");
+    let chart = app.ok(&["history", "openai/gpt-4o", "--plot"]).await;
+    assert!(chart.contains("┤") && chart.contains("└"), "{chart}");
+    assert!(chart.contains("openai/gpt-4o input"), "{chart}");
+    let svg = app.dir.path().join("gpt-4o.svg");
+    let out = app.ok(&["history", "openai/gpt-4o", "--svg", svg.to_str().expect("path")]).await;
+    assert!(out.contains("Wrote the price history"), "{out}");
+    let image = std::fs::read_to_string(&svg).expect("svg written");
+    assert!(image.starts_with("<svg"));
+    assert_eq!(image.matches(r#"class="point""#).count(), intervals);
+}
