@@ -24,6 +24,8 @@ pub struct CatalogSnapshot {
     pub by_id: HashMap<String, usize>,
     /// The price book for `POST /cost`.
     pub book: PriceBook,
+    /// Current benchmark scores, one per model and series (for rankings).
+    pub scores: Vec<crate::domain::BenchmarkScore>,
 }
 
 /// The shared, lazily refreshed snapshot.
@@ -81,8 +83,9 @@ impl CatalogCache {
         let intervals = self.store.price_intervals().await?;
         let book = PriceBook::new(&state, intervals).with_discounts(self.discounts.clone());
         let summaries = records.iter().map(summarize).collect();
+        let scores = crate::rank::catalog_scores(&records, self.store.benchmark_scores(None).await?);
         let by_id = records.iter().enumerate().map(|(i, r)| (r.model.id.to_string(), i)).collect();
         tracing::info!(version, models = records.len(), "catalog loaded for serving");
-        Ok(CatalogSnapshot { version, records, summaries, by_id, book })
+        Ok(CatalogSnapshot { version, records, summaries, by_id, book, scores })
     }
 }

@@ -4,8 +4,11 @@
 #[path = "../support/databases.rs"]
 mod databases;
 mod helpers;
+#[path = "../support/openrouter_mock.rs"]
+mod openrouter_mock;
 
 mod admin;
 mod catalog;
 mod ops;
+mod rank;
 mod scheduler;
