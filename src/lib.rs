@@ -7,6 +7,8 @@
 //! - [`store`]: the storage trait and its SQLite and PostgreSQL implementations with migrations;
 //! - [`export`]: the catalog into an application's own table;
 //! - [`server`]: `llmcost serve`, the REST API, admin sync jobs, scheduler and metrics;
+//! - [`track`]: usage records, the batched writer, budgets, reports and bill checks;
+//! - [`proxy`]: `llmcost proxy`, the transparent OpenAI-compatible proxy that records usage;
 //! - [`alerts`]: webhooks told about price alerts, new and removed models, failed syncs;
 //! - [`cli`]: the `llmcost` command line.
 
@@ -19,7 +21,9 @@ pub mod cost;
 pub mod domain;
 pub mod export;
 pub mod identity;
+pub mod proxy;
 pub mod server;
 pub mod sources;
 pub mod store;
 pub mod sync;
+pub mod track;

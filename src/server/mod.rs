@@ -10,7 +10,9 @@ mod metrics;
 mod scheduler;
 mod state;
 
+pub use cache::{CatalogCache, CatalogSnapshot};
 pub use error::{ApiError, ErrorBody};
+pub use metrics::Metrics;
 pub use scheduler::{ScheduledSync, default_schedule};
 
 use crate::config::{Secret, Settings};
@@ -95,6 +97,7 @@ const MIN_TOKEN_LEN: usize = 16;
     modifiers(&BearerAuth),
     tags((name = "catalog", description = "The catalog: models, prices, history, changes, providers, runs"),
         (name = "cost", description = "Exact request cost"),
+        (name = "usage", description = "Recorded usage and spend, budgets"),
         (name = "admin", description = "Sync jobs and status (bearer token)"),
         (name = "ops", description = "Health and metrics"))
 )]
@@ -131,6 +134,8 @@ fn api_router(admin_token: api::admin::AdminToken) -> OpenApiRouter<AppState> {
         .routes(routes!(api::catalog::list_providers))
         .routes(routes!(api::catalog::list_runs))
         .routes(routes!(api::cost::cost))
+        .routes(routes!(api::usage::usage_report))
+        .routes(routes!(api::usage::usage_budgets))
         .routes(routes!(api::ops::healthz))
         .routes(routes!(api::ops::readyz))
         .routes(routes!(api::ops::metrics))

@@ -1,6 +1,7 @@
 //! The SQLite store: the zero-setup default.
 
 use super::sql::sql_store;
+use super::usage::usage_sql;
 use super::{StoreError, StoreResult, pause_before_commit};
 
 use sqlx::Connection;
@@ -53,3 +54,4 @@ impl SqliteStore {
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite, now_ms = "CAST(unixepoch('subsec') * 1000 AS INTEGER)");
+usage_sql!(SqliteStore, sqlx::Sqlite);

@@ -9,3 +9,4 @@ mod admin;
 mod catalog;
 mod ops;
 mod scheduler;
+mod usage;
