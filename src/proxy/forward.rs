@@ -51,8 +51,13 @@ struct RequestBody<'a> {
     model: Option<Cow<'a, str>>,
     #[serde(default)]
     stream: Option<serde_json::Value>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "present")]
     stream_options: Option<&'a RawValue>,
+}
+
+/// A field that is present, even as `null` (plain `Option` reads `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 /// What the proxy needs to know about a request body.
@@ -72,7 +77,7 @@ impl RequestFacts {
                 model: b.model.map(Cow::into_owned),
                 stream: b.stream.is_some_and(|s| s == serde_json::Value::Bool(true)),
                 sets_include_usage: b.stream_options.is_some_and(|o| o.get().contains("\"include_usage\"")),
-                has_stream_options: b.stream_options.is_some_and(|o| o.get() != "null"),
+                has_stream_options: b.stream_options.is_some(),
             },
             Err(_) => RequestFacts::default(),
         }
@@ -100,8 +105,13 @@ fn with_stream_usage(body: &Bytes, facts: &RequestFacts) -> Bytes {
     }
     match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body) {
         Ok(mut map) => {
-            if let Some(serde_json::Value::Object(o)) = map.get_mut("stream_options") {
-                o.insert("include_usage".into(), serde_json::Value::Bool(true));
+            match map.get_mut("stream_options") {
+                Some(serde_json::Value::Object(o)) => {
+                    o.insert("include_usage".into(), serde_json::Value::Bool(true));
+                }
+                _ => {
+                    map.insert("stream_options".into(), serde_json::json!({"include_usage": true}));
+                }
             }
             serde_json::to_vec(&map).map(Bytes::from).unwrap_or_else(|_| body.clone())
         }
@@ -323,6 +333,10 @@ mod tests {
         let out = with_stream_usage(&with_options, &RequestFacts::of(&with_options));
         let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
         assert_eq!(v["stream_options"], serde_json::json!({"x": 1, "include_usage": true}));
+        let null_options = Bytes::from_static(br#"{"stream":true,"stream_options":null}"#);
+        let out = with_stream_usage(&null_options, &RequestFacts::of(&null_options));
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["stream_options"], serde_json::json!({"include_usage": true}));
     }
 
     #[test]

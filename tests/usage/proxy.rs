@@ -267,3 +267,50 @@ async fn ten_thousand_requests_lose_no_row_and_shutdown_flushes() {
     let total: Decimal = rows.iter().filter_map(|r| r.record.cost).sum();
     assert_eq!(total.normalize(), d("0.2415"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_chunks_reach_the_client_before_the_upstream_sends_the_next() {
+    use futures::StreamExt;
+    let (_db, store) = catalog_db(Backend::Sqlite, "proxy_live").await.expect("db");
+    // An upstream that sends the first event, then waits until the test has received it
+    // through the proxy before sending the rest: a proxy that buffered would hang here.
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let go = Arc::new(tokio::sync::Mutex::new(Some(go_rx)));
+    let stream = text_stream();
+    let split = stream.windows(2).position(|w| w == b"\n\n").expect("first event") + 2;
+    let app = axum::Router::new().route(
+        "/api/v1/chat/completions",
+        axum::routing::post(move || {
+            let (go, stream) = (go.clone(), stream.clone());
+            async move {
+                let rx = go.lock().await.take().expect("one request");
+                let first = bytes::Bytes::copy_from_slice(&stream[..split]);
+                let rest = bytes::Bytes::copy_from_slice(&stream[split..]);
+                let body = futures::stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(
+                    futures::stream::once(async move {
+                        let _ = rx.await;
+                        Ok(rest)
+                    }),
+                );
+                ([("content-type", "text/event-stream")], axum::body::Body::from_stream(body))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let upstream = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    let proxy = TestProxy::spawn(store.clone(), &upstream, no_budgets()).await;
+    let response =
+        Client::new().post(proxy.url("/v1/chat/completions")).json(&chat_body(true)).send().await.expect("send");
+    let mut body = response.bytes_stream();
+    let mut received = Vec::new();
+    let first = tokio::time::timeout(Duration::from_secs(5), body.next()).await.expect("first chunk without buffering");
+    received.extend_from_slice(&first.expect("chunk").expect("bytes"));
+    assert_eq!(received, text_stream()[..split]);
+    go_tx.send(()).expect("upstream waiting");
+    while let Some(chunk) = body.next().await {
+        received.extend_from_slice(&chunk.expect("bytes"));
+    }
+    assert_eq!(received, text_stream());
+    assert_eq!(rows(&store, 1).await[0].record.usage.output, 33);
+}
