@@ -10,7 +10,9 @@ mod metrics;
 mod scheduler;
 mod state;
 
+pub use cache::{CatalogCache, CatalogSnapshot};
 pub use error::{ApiError, ErrorBody};
+pub use metrics::Metrics;
 pub use scheduler::{ScheduledSync, default_schedule};
 
 use crate::config::{Secret, Settings};
@@ -96,6 +98,7 @@ const MIN_TOKEN_LEN: usize = 16;
     tags((name = "catalog", description = "The catalog: models, prices, history, changes, providers, runs"),
         (name = "cost", description = "Exact request cost"),
         (name = "intelligence", description = "Rankings of cost against quality, and provider routing"),
+        (name = "usage", description = "Recorded usage and spend, budgets"),
         (name = "admin", description = "Sync jobs and status (bearer token)"),
         (name = "ops", description = "Health and metrics"))
 )]
@@ -134,6 +137,8 @@ fn api_router(admin_token: api::admin::AdminToken) -> OpenApiRouter<AppState> {
         .routes(routes!(api::cost::cost))
         .routes(routes!(api::rank::rankings))
         .routes(routes!(api::rank::routing))
+        .routes(routes!(api::usage::usage_report))
+        .routes(routes!(api::usage::usage_budgets))
         .routes(routes!(api::ops::healthz))
         .routes(routes!(api::ops::readyz))
         .routes(routes!(api::ops::metrics))

@@ -1,6 +1,7 @@
 //! The SQLite store: the zero-setup default.
 
 use super::sql::sql_store;
+use super::usage::usage_sql;
 use super::{StoreError, StoreResult, pause_before_commit};
 
 use sqlx::Connection;
@@ -85,3 +86,4 @@ fn is_busy(e: &StoreError) -> bool {
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite, now_ms = "CAST(unixepoch('subsec') * 1000 AS INTEGER)");
+usage_sql!(SqliteStore, sqlx::Sqlite);

@@ -12,3 +12,4 @@ mod catalog;
 mod ops;
 mod rank;
 mod scheduler;
+mod usage;
