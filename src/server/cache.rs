@@ -24,6 +24,8 @@ pub struct CatalogSnapshot {
     pub by_id: HashMap<String, usize>,
     /// The price book for `POST /cost`.
     pub book: PriceBook,
+    /// The dashboard's filter choices, computed on first use.
+    pub facets: std::sync::OnceLock<super::dashboard::CatalogFacets>,
 }
 
 /// The shared, lazily refreshed snapshot.
@@ -83,6 +85,6 @@ impl CatalogCache {
         let summaries = records.iter().map(summarize).collect();
         let by_id = records.iter().enumerate().map(|(i, r)| (r.model.id.to_string(), i)).collect();
         tracing::info!(version, models = records.len(), "catalog loaded for serving");
-        Ok(CatalogSnapshot { version, records, summaries, by_id, book })
+        Ok(CatalogSnapshot { version, records, summaries, by_id, book, facets: std::sync::OnceLock::new() })
     }
 }

@@ -7,5 +7,6 @@ mod helpers;
 
 mod admin;
 mod catalog;
+mod dashboard;
 mod ops;
 mod scheduler;
