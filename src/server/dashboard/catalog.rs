@@ -224,6 +224,8 @@ struct CatalogPage {
     inputs: Vec<Choice>,
     outputs: Vec<Choice>,
     caps: Vec<Choice>,
+    /// How many capabilities are ticked.
+    caps_selected: usize,
     sorts: Vec<Choice>,
     desc: bool,
     columns: Vec<Column>,
@@ -332,6 +334,7 @@ fn build(snapshot: &CatalogSnapshot, f: &Filters, layout: Layout) -> Result<Cata
             .iter()
             .map(|c| Choice { value: c.clone(), label: c.clone(), selected: f.caps.contains(c) })
             .collect(),
+        caps_selected: f.caps.len(),
         sorts: choices(sorts, sort_name(f.sort)),
         desc: f.desc,
         columns,
