@@ -359,6 +359,12 @@ async fn scenario(app: &App, driver: &Driver, client: &Client) {
     screenshot(client, "sync-job").await;
     assert!(console_errors(driver, client).await.is_empty());
     assert!(app.store.runs(1).await.expect("runs")[0].trigger == "api");
+
+    // The console check itself works: a missing page is reported.
+    client.goto(&format!("{base}/models/nobody/nothing")).await.expect("goto");
+    client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("main h1")).await.expect("error page");
+    let errors = console_errors(driver, client).await;
+    assert!(errors.iter().any(|e| e.contains("404")), "a 404 must show in the console log: {errors:?}");
 }
 
 async fn count_i(client: &Client, script: &str) -> i64 {
