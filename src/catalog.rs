@@ -36,8 +36,11 @@ pub struct ModelSummary {
     pub variants: Vec<String>,
     /// Active provider endpoints.
     pub providers: usize,
-    /// Whether some active offer is free.
+    /// Whether some active offer is free (a `:free` variant, or a zero-priced text model).
     pub free: bool,
+    /// The free tier's rate-limit notes: the source's per-request limits, when it gives them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_limits: Option<crate::domain::JsonText>,
     /// Whether the primary price is variable.
     pub variable: bool,
     /// Input modalities.
@@ -99,6 +102,10 @@ pub fn summarize(record: &ModelRecord) -> ModelSummary {
         variants,
         providers: record.offers.iter().filter(|o| o.is_active && o.offer.served_by.is_some()).count(),
         free: record.offers.iter().any(|o| o.is_active && offer_is_free(record, o)),
+        free_limits: m
+            .per_request_limits
+            .clone()
+            .filter(|_| record.offers.iter().any(|o| o.is_active && offer_is_free(record, o))),
         input_modalities: m.input_modalities.clone(),
         output_modalities: m.output_modalities.clone(),
         supported_parameters: m.supported_parameters.clone(),

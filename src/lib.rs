@@ -5,6 +5,8 @@
 //! - [`sources`]: one module per upstream, turning wire JSON into domain values;
 //! - [`sync`]: filter, diff against the stored catalog, and apply in one transaction;
 //! - [`store`]: the storage trait and its SQLite and PostgreSQL implementations with migrations;
+//! - [`rank`]: rankings of cost against quality, the Pareto frontier, provider routing;
+//! - [`plot`]: price history as a terminal chart or an SVG image;
 //! - [`export`]: the catalog into an application's own table;
 //! - [`server`]: `llmcost serve`, the REST API, admin sync jobs, scheduler and metrics;
 //! - [`alerts`]: webhooks told about price alerts, new and removed models, failed syncs;
@@ -19,6 +21,8 @@ pub mod cost;
 pub mod domain;
 pub mod export;
 pub mod identity;
+pub mod plot;
+pub mod rank;
 pub mod server;
 pub mod sources;
 pub mod store;

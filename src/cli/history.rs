@@ -10,7 +10,9 @@ const EXAMPLES: &str = "\
 Examples:
   llmcost history openai/gpt-5.6-sol
   llmcost history moonshotai/kimi-k3 --since 30d --component input
-  llmcost history deepseek/deepseek-v4-pro --providers --json";
+  llmcost history deepseek/deepseek-v4-pro --providers --json
+  llmcost history openai/gpt-4o --plot                 # a chart in the terminal
+  llmcost history openai/gpt-4o --svg gpt-4o.svg       # the same chart as an image";
 
 /// Arguments of `llmcost history`.
 #[derive(Debug, Args)]
@@ -27,6 +29,12 @@ pub struct HistoryArgs {
     /// Include per-provider endpoint prices.
     #[arg(long)]
     pub providers: bool,
+    /// Draw the history as a chart in the terminal (one line per component over time).
+    #[arg(long, conflicts_with = "json")]
+    pub plot: bool,
+    /// Write the chart as an SVG image to this file.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<std::path::PathBuf>,
     /// JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -43,6 +51,26 @@ pub async fn run(store: &dyn Store, args: HistoryArgs) -> anyhow::Result<()> {
         .filter(|r| args.providers || r.served_by.is_none())
         .filter(|r| args.component.is_none_or(|c| r.record.price.key.component == c))
         .collect();
+    if args.plot || args.svg.is_some() {
+        let series = crate::plot::series_from_history(&rows, super::output::now());
+        if let Some(path) = &args.svg {
+            let title = format!("Price history of {id}");
+            std::fs::write(path, crate::plot::svg_chart(&series, &title))
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            if !args.plot && !args.json {
+                println!("Wrote the price history of {id} ({} lines) to {}", series.len(), path.display());
+            }
+        }
+        if args.plot {
+            if series.is_empty() {
+                println!("No fixed prices of {id} to draw in that period.");
+            } else {
+                println!("Price history of {id} ({}):", crate::plot::VALUE_UNIT);
+                print!("{}", crate::plot::terminal_chart(&series, 72, 16));
+            }
+            return Ok(());
+        }
+    }
     if args.json {
         return print_json(&rows);
     }

@@ -1,6 +1,7 @@
 //! The `llmcost` command line: one module per subcommand, sharing output helpers.
 
 mod alerts;
+mod benchmarks;
 mod changes;
 mod compare;
 mod cost;
@@ -8,6 +9,8 @@ mod export;
 mod history;
 mod models;
 mod output;
+mod rank;
+mod route;
 mod runs;
 mod serve;
 mod show;
@@ -42,6 +45,9 @@ Examples:
   llmcost history openai/gpt-5.6-sol --since 90d
   llmcost changes --since 7d --kind price_changed
   llmcost cost openai/gpt-4o --input 12000 --cached 8000 --output 900
+  llmcost rank --category coding --free          # the best free model for coding
+  llmcost route deepseek/deepseek-v4-pro --tokens 20000,800
+  llmcost benchmarks import evals.csv
   llmcost status
   llmcost export --to postgres://app@db/app
   llmcost alerts test                # a sample alert to every configured webhook
@@ -111,6 +117,12 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Webhook alerts on price changes, new and removed models and failed syncs.
     Alerts(alerts::AlertsArgs),
+    /// Rank models by cost efficiency, benchmark performance and both, with the Pareto frontier.
+    Rank(rank::RankArgs),
+    /// How requests to a model spread over its providers, and what one is expected to cost.
+    Route(route::RouteArgs),
+    /// Benchmark scores: list them (normalised) or import more from CSV/JSON.
+    Benchmarks(benchmarks::BenchmarksArgs),
 }
 
 /// Run a parsed command line.
@@ -141,5 +153,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(_) => Ok(()),
         Command::Status(args) => status::run(store, &url, args).await,
         Command::Alerts(args) => alerts::run(&settings, args).await,
+        Command::Rank(args) => rank::run(store, args).await,
+        Command::Route(args) => route::run(store, args).await,
+        Command::Benchmarks(args) => benchmarks::run(store, args).await,
     }
 }

@@ -1,5 +1,6 @@
 //! The shared vocabulary of llmcost: every feature reads and writes these types.
 
+mod benchmark;
 mod change;
 mod ids;
 mod json;
@@ -10,6 +11,10 @@ mod run;
 mod state;
 mod time;
 
+pub use benchmark::{
+    BenchmarkKey, BenchmarkRecord, BenchmarkRow, BenchmarkScore, BenchmarkSnapshot, BenchmarkWrites,
+    OPENROUTER_BENCHMARK_SOURCE, plan_import, plan_snapshot, scores_from_openrouter,
+};
 pub use change::{ChangeEvent, ChangeKind};
 pub use ids::{ModelId, OfferKey, ParseIdError, listing_parts};
 pub use json::JsonText;

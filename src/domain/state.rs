@@ -106,6 +106,9 @@ pub struct ChangeSet {
     pub seen_offers: Vec<String>,
     /// Every model the source listed.
     pub seen_models: Vec<String>,
+    /// The benchmark scores the source publishes now, recorded with history in the same
+    /// transaction (only changed scores open new intervals).
+    pub benchmarks: Option<super::BenchmarkSnapshot>,
 }
 
 impl ChangeSet {

@@ -26,6 +26,8 @@ pub struct CatalogSnapshot {
     pub book: PriceBook,
     /// The dashboard's filter choices, computed on first use.
     pub facets: std::sync::OnceLock<super::dashboard::CatalogFacets>,
+    /// Current benchmark scores, one per model and series (for rankings).
+    pub scores: Vec<crate::domain::BenchmarkScore>,
 }
 
 /// The shared, lazily refreshed snapshot.
@@ -83,8 +85,9 @@ impl CatalogCache {
         let intervals = self.store.price_intervals().await?;
         let book = PriceBook::new(&state, intervals).with_discounts(self.discounts.clone());
         let summaries = records.iter().map(summarize).collect();
+        let scores = crate::rank::catalog_scores(&records, self.store.benchmark_scores(None).await?);
         let by_id = records.iter().enumerate().map(|(i, r)| (r.model.id.to_string(), i)).collect();
         tracing::info!(version, models = records.len(), "catalog loaded for serving");
-        Ok(CatalogSnapshot { version, records, summaries, by_id, book, facets: std::sync::OnceLock::new() })
+        Ok(CatalogSnapshot { version, records, summaries, by_id, book, facets: std::sync::OnceLock::new(), scores })
     }
 }

@@ -96,6 +96,7 @@ const MIN_TOKEN_LEN: usize = 16;
     modifiers(&BearerAuth),
     tags((name = "catalog", description = "The catalog: models, prices, history, changes, providers, runs"),
         (name = "cost", description = "Exact request cost"),
+        (name = "intelligence", description = "Rankings of cost against quality, and provider routing"),
         (name = "admin", description = "Sync jobs and status (bearer token)"),
         (name = "ops", description = "Health and metrics"))
 )]
@@ -132,6 +133,8 @@ fn api_router(admin_token: api::admin::AdminToken) -> OpenApiRouter<AppState> {
         .routes(routes!(api::catalog::list_providers))
         .routes(routes!(api::catalog::list_runs))
         .routes(routes!(api::cost::cost))
+        .routes(routes!(api::rank::rankings))
+        .routes(routes!(api::rank::routing))
         .routes(routes!(api::ops::healthz))
         .routes(routes!(api::ops::readyz))
         .routes(routes!(api::ops::metrics))

@@ -12,7 +12,10 @@ mod sqlite;
 pub use postgres::{PgStore, connect_options as pg_connect_options};
 pub use sqlite::SqliteStore;
 
-use crate::domain::{CatalogState, ChangeEvent, ChangeKind, ChangeSet, Model, Offer, Price, SyncRun, UnixMs};
+use crate::domain::{
+    BenchmarkRecord, BenchmarkWrites, CatalogState, ChangeEvent, ChangeKind, ChangeSet, Model, Offer, Price, SyncRun,
+    UnixMs,
+};
 use async_trait::async_trait;
 
 /// Why a storage operation failed.
@@ -306,6 +309,12 @@ pub trait Store: Send + Sync {
     async fn runs(&self, limit: i64) -> StoreResult<Vec<SyncRun>>;
     /// Counts and the latest runs.
     async fn status(&self) -> StoreResult<StoreStatus>;
+    /// Benchmark scores valid now (`None`) or at `as_of`, by model and series.
+    async fn benchmark_scores(&self, as_of: Option<UnixMs>) -> StoreResult<Vec<BenchmarkRecord>>;
+    /// Every benchmark interval of a model (of every model with `None`), by series and time.
+    async fn benchmark_history(&self, model_id: Option<&str>) -> StoreResult<Vec<BenchmarkRecord>>;
+    /// Record benchmark scores (an import) in one transaction.
+    async fn record_benchmarks(&self, writes: &BenchmarkWrites) -> StoreResult<()>;
 }
 
 /// Open (creating and migrating as needed) the store a URL names.

@@ -15,7 +15,7 @@ macro_rules! sql_store {
         type DbConnection = <Db as sqlx::Database>::Connection;
 
         use crate::domain::{
-            Alias, AliasKind, CatalogState, ChangeEvent, ChangeSet, Component, CurrentPrice, JsonText, Model,
+            Alias, AliasKind, BenchmarkKey, BenchmarkRecord, BenchmarkScore, BenchmarkWrites, CatalogState, ChangeEvent, ChangeSet, Component, CurrentPrice, JsonText, Model,
             ModelId, Offer, OfferHealth, OfferKey, Price, PriceKey, StoredAlias, StoredModel, StoredOffer, SyncRun,
             TierScope, UnixMs,
         };
@@ -159,6 +159,64 @@ macro_rules! sql_store {
                     is_alert: r.try_get("is_alert")?,
                 },
             })
+        }
+
+        fn benchmark_from_row(r: &DbRow) -> StoreResult<BenchmarkRecord> {
+            Ok(BenchmarkRecord {
+                score: BenchmarkScore {
+                    model_id: r.try_get("model_id")?,
+                    key: BenchmarkKey {
+                        benchmark: r.try_get("benchmark")?,
+                        category: r.try_get("category")?,
+                        metric: r.try_get("metric")?,
+                    },
+                    score: r.try_get::<Money, _>("score")?.0,
+                    source: r.try_get("source")?,
+                },
+                valid_from: r.try_get("valid_from")?,
+                valid_to: r.try_get("valid_to")?,
+            })
+        }
+
+        /// Close and open benchmark intervals (inside the caller's transaction).
+        async fn write_benchmarks(
+            conn: &mut DbConnection,
+            writes: &BenchmarkWrites,
+            run_id: Option<i64>,
+        ) -> StoreResult<()> {
+            for (s, at) in &writes.close {
+                sqlx::query(
+                    "UPDATE benchmark_scores SET valid_to = $1 WHERE model_id = $2 AND benchmark = $3 AND category = $4 \
+                     AND metric = $5 AND source = $6 AND valid_to IS NULL",
+                )
+                .bind(at)
+                .bind(&s.model_id)
+                .bind(&s.key.benchmark)
+                .bind(&s.key.category)
+                .bind(&s.key.metric)
+                .bind(&s.source)
+                .execute(&mut *conn)
+                .await?;
+            }
+            for chunk in writes.open.chunks(BATCH) {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO benchmark_scores (model_id, benchmark, category, metric, score, source, valid_from, \
+                     valid_to, run_id) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.score.model_id.clone())
+                        .push_bind(r.score.key.benchmark.clone())
+                        .push_bind(r.score.key.category.clone())
+                        .push_bind(r.score.key.metric.clone())
+                        .push_bind(Money(r.score.score))
+                        .push_bind(r.score.source.clone())
+                        .push_bind(r.valid_from)
+                        .push_bind(r.valid_to)
+                        .push_bind(run_id);
+                });
+                qb.build().execute(&mut *conn).await?;
+            }
+            Ok(())
         }
 
         const RUN_OUTCOME_SQL: &str = "UPDATE sync_runs SET status = $2, origin = $3, finished_at = $4, duration_ms = $5, \
@@ -608,6 +666,15 @@ macro_rules! sql_store {
                 }
                 open_prices(conn, &changes.open_prices, at, run_id).await?;
                 upsert_aliases(conn, &changes.upsert_aliases, at).await?;
+                if let Some(snapshot) = &changes.benchmarks {
+                    let rows = sqlx::query("SELECT * FROM benchmark_scores WHERE source = $1 AND valid_to IS NULL")
+                        .bind(&snapshot.source)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                    let current = rows.iter().map(benchmark_from_row).collect::<StoreResult<Vec<_>>>()?;
+                    let writes = crate::domain::plan_snapshot(&current, snapshot, at);
+                    write_benchmarks(conn, &writes, Some(run_id)).await?;
+                }
                 for (source, alias) in &changes.deactivate_aliases {
                     sqlx::query("UPDATE aliases SET is_active = FALSE, last_seen = $1 WHERE alias = $2 AND source = $3")
                         .bind(at)
@@ -787,6 +854,37 @@ macro_rules! sql_store {
                     last_run,
                     last_success,
                 })
+            }
+
+            async fn benchmark_scores(&self, as_of: Option<UnixMs>) -> StoreResult<Vec<BenchmarkRecord>> {
+                let query = match as_of {
+                    None => sqlx::query(
+                        "SELECT * FROM benchmark_scores WHERE valid_to IS NULL \
+                         ORDER BY model_id, benchmark, category, metric, source",
+                    ),
+                    Some(t) => sqlx::query(
+                        "SELECT * FROM benchmark_scores WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1) \
+                         ORDER BY model_id, benchmark, category, metric, source",
+                    )
+                    .bind(t),
+                };
+                fetch_mapped(query, &self.pool, benchmark_from_row).await
+            }
+
+            async fn benchmark_history(&self, model_id: Option<&str>) -> StoreResult<Vec<BenchmarkRecord>> {
+                let query = sqlx::query(
+                    "SELECT * FROM benchmark_scores WHERE $1 IS NULL OR model_id = $1 \
+                     ORDER BY model_id, benchmark, category, metric, source, valid_from",
+                )
+                .bind(model_id);
+                fetch_mapped(query, &self.pool, benchmark_from_row).await
+            }
+
+            async fn record_benchmarks(&self, writes: &BenchmarkWrites) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                write_benchmarks(&mut tx, writes, None).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn claim_lease(&self, lease: &Lease) -> StoreResult<LeaseClaim> {

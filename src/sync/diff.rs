@@ -356,6 +356,18 @@ pub fn diff(current: &CatalogState, incoming: &Catalog, opts: &DiffOptions) -> C
 
     out.seen_offers = incoming.offers.iter().map(|o| o.key.to_string()).collect();
     out.seen_models = incoming.models.iter().map(|m| m.id.to_string()).collect();
+    if source == crate::domain::OPENROUTER_BENCHMARK_SOURCE {
+        out.benchmarks = Some(crate::domain::BenchmarkSnapshot {
+            source: source.to_string(),
+            models: out.seen_models.iter().cloned().collect(),
+            scores: incoming
+                .models
+                .iter()
+                .filter_map(|m| m.benchmarks.as_ref().map(|b| crate::domain::scores_from_openrouter(&m.id, b)))
+                .flatten()
+                .collect(),
+        });
+    }
     out.events.sort_by(|a, b| {
         (&a.model_id, a.kind, &a.subject, &a.price_key).cmp(&(&b.model_id, b.kind, &b.subject, &b.price_key))
     });

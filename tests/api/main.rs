@@ -4,9 +4,12 @@
 #[path = "../support/databases.rs"]
 mod databases;
 mod helpers;
+#[path = "../support/openrouter_mock.rs"]
+mod openrouter_mock;
 
 mod admin;
 mod catalog;
 mod dashboard;
 mod ops;
+mod rank;
 mod scheduler;

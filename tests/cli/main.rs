@@ -10,6 +10,7 @@ mod compare;
 mod cost;
 mod export;
 mod helpers;
+mod intel;
 mod locking;
 mod overrides;
 mod serve;

@@ -83,6 +83,7 @@ async fn story(store: &dyn Store) -> Value {
             store.resolve("no-such-model").await.expect("resolve"),
         ],
         "last_finished": store.last_finished_sync("openrouter").await.expect("last").is_some(),
+        "benchmarks": store.benchmark_history(None).await.expect("benchmarks"),
     })
 }
 
@@ -114,7 +115,18 @@ async fn sqlite_and_postgres_tell_the_same_story() {
     let lite = TestDb::new(Backend::Sqlite, "story").await.expect("sqlite");
     let from_sqlite = story(store::open(lite.url()).await.expect("open sqlite").as_ref()).await;
     let from_postgres = story(store::open(pg.url()).await.expect("open postgres").as_ref()).await;
-    for key in ["now", "as_of_aug_1", "intervals", "history", "changes", "runs", "status", "resolve", "last_finished"] {
+    for key in [
+        "now",
+        "as_of_aug_1",
+        "intervals",
+        "history",
+        "changes",
+        "runs",
+        "status",
+        "resolve",
+        "last_finished",
+        "benchmarks",
+    ] {
         assert_eq!(from_sqlite[key], from_postgres[key], "backends disagree on {key}");
     }
 }
@@ -270,3 +282,67 @@ fn both_migration_folders_list_the_same_versions() {
     assert!(sqlite.len() >= 3);
     assert_eq!(sqlite, postgres);
 }
+
+both_backends!(benchmarks_keep_history_like_prices, |db: TestDb| async move {
+    let store = store::open(db.url()).await.expect("open");
+    sync::run(store.as_ref(), &request(Source::Openrouter, "openrouter/models_2026-08-14.json", "2026-08-14"))
+        .await
+        .expect("sync");
+    let first = store.benchmark_scores(None).await.expect("scores");
+    assert!(first.len() > 1000, "{} scores", first.len());
+    assert!(first.iter().all(|r| r.valid_from == day("2026-08-14") && r.valid_to.is_none()));
+
+    // The same catalog a week later with one score changed and one model's arena scores gone.
+    let mut body: Value =
+        serde_json::from_slice(&std::fs::read(fixture("openrouter/models_2026-08-14.json")).expect("fixture"))
+            .expect("json");
+    let models = body["data"].as_array_mut().expect("data");
+    let changed = models.iter().position(|m| m["benchmarks"]["artificial_analysis"].is_object()).expect("aa");
+    let changed_id = models[changed]["id"].as_str().expect("id").to_string();
+    let old = models[changed]["benchmarks"]["artificial_analysis"]["coding_index"].clone();
+    models[changed]["benchmarks"]["artificial_analysis"]["coding_index"] = json!(12.25);
+    let dropped = models.iter().position(|m| m["benchmarks"]["design_arena"].is_array()).expect("arena");
+    let dropped_id = models[dropped]["id"].as_str().expect("id").to_string();
+    models[dropped]["benchmarks"]["design_arena"] = json!([]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("models.json");
+    std::fs::write(&path, serde_json::to_vec(&body).expect("json")).expect("write");
+    let mut again = request(Source::Openrouter, "unused", "2026-08-21");
+    again.input = SyncInput::File(path);
+    sync::run(store.as_ref(), &again).await.expect("sync again");
+
+    let history = store.benchmark_history(Some(&changed_id)).await.expect("history");
+    let coding: Vec<_> = history
+        .iter()
+        .filter(|r| r.score.key.benchmark == "artificial_analysis" && r.score.key.category == "coding")
+        .collect();
+    assert_eq!(coding.len(), 2, "{coding:?}");
+    assert_eq!(coding[0].score.score.to_string(), old.to_string());
+    assert_eq!(coding[0].valid_to, Some(day("2026-08-21")));
+    assert_eq!((coding[1].score.score, coding[1].valid_to), (Decimal::from_str("12.25").expect("dec"), None));
+    // Unchanged scores were not written again.
+    let all = store.benchmark_history(None).await.expect("all");
+    let arena_gone = first.iter().filter(|r| r.score.model_id == dropped_id && r.score.key.benchmark == "design_arena");
+    assert_eq!(all.len(), first.len() + 1);
+    let now = store.benchmark_scores(None).await.expect("now");
+    assert_eq!(now.len(), first.len() - arena_gone.count());
+    let before = store.benchmark_scores(Some(day("2026-08-15"))).await.expect("as of");
+    assert_eq!(before.len(), first.len());
+
+    // An import appends history, exact to the last digit.
+    let row = llmcost::domain::BenchmarkRow {
+        line: 2,
+        score: llmcost::domain::BenchmarkScore {
+            model_id: changed_id.clone(),
+            key: llmcost::domain::BenchmarkKey::new("swe-bench", "coding", "resolved"),
+            score: Decimal::from_str("48.1234567890123456789").expect("dec"),
+            source: "import:test".into(),
+        },
+        at: day("2026-08-22"),
+    };
+    let writes = llmcost::domain::plan_import(&now, std::slice::from_ref(&row)).expect("plan");
+    store.record_benchmarks(&writes).await.expect("import");
+    let imported = store.benchmark_history(Some(&changed_id)).await.expect("history");
+    let got = imported.iter().find(|r| r.score.key.benchmark == "swe-bench").expect("imported");
+    assert_eq!(got.score, row.score);
+});

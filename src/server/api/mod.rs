@@ -5,6 +5,7 @@ pub mod admin;
 pub mod catalog;
 pub mod cost;
 pub mod ops;
+pub mod rank;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
