@@ -4,7 +4,8 @@
 //!
 //! Checked: every page loads with no console error (Chromium's own console log, which also
 //! reports CSP violations and failed loads); the catalog filter narrows the table, live and
-//! through the form; a model page's chart has as many points as the model's price history;
+//! through the form; the rankings plot shows every ranked model and highlights the frontier;
+//! a model page's chart has as many points as the model's price history;
 //! the "sync now" button is absent without the admin token and present after login; the
 //! pages fit a phone's width. Screenshots of each page go to `target/browser-artifacts/`.
 //!
@@ -304,6 +305,16 @@ async fn scenario(app: &App, driver: &Driver, client: &Client) {
     visit(driver, client, &format!("{base}/changes"), "main h1", "changes-week").await;
     visit(driver, client, &format!("{base}/changes?since=all&kind=price_changed"), "table.changes tbody tr", "changes")
         .await;
+
+    // Rankings: one dot per ranked model, the frontier highlighted.
+    visit(driver, client, &format!("{base}/rankings"), "#scatter", "rankings").await;
+    let rankings: Value =
+        http.get(format!("{base}/api/v1/rankings")).send().await.expect("rankings").json().await.expect("json");
+    let ranked = rankings["ranked"].as_array().expect("ranked").len() as u64;
+    let frontier = rankings["frontier"].as_array().expect("frontier").len() as u64;
+    assert!(ranked > 10 && frontier > 0, "{ranked} ranked, {frontier} on the frontier");
+    assert_eq!(count(client, "return document.querySelectorAll('#scatter circle.point').length").await, ranked);
+    assert_eq!(count(client, "return document.querySelectorAll('#scatter circle.frontier').length").await, frontier);
 
     // Sync status without the admin token: no button, and the form post is refused.
     visit(driver, client, &format!("{base}/sync"), "#runs tbody tr", "sync").await;

@@ -65,6 +65,9 @@ async fn pages_render_server_side_and_filters_narrow_the_catalog() {
     let changes = html(&app, "/changes?since=all").await;
     assert!(changes.contains("model_added"));
     assert_eq!(app.get("/changes?kind=bogus").await.status(), 400);
+    let rankings = html(&app, "/rankings?category=coding&weights=cost%3D0.5%2Cperformance%3D0.5").await;
+    assert!(rankings.contains("id=\"ranked\""));
+    assert_eq!(app.get("/rankings?weights=cost%3D-1").await.status(), 400);
     let sync = html(&app, "/sync").await;
     assert!(sync.contains("id=\"runs\""));
 

@@ -1,5 +1,6 @@
 //! The web dashboard `llmcost serve` shows at `/`: the catalog, one page per model with its
-//! price history chart, the change feed and the sync status (with an admin-only "sync now").
+//! price history chart, the change feed, the rankings (cost against quality, the Pareto
+//! frontier highlighted) and the sync status (with an admin-only "sync now").
 //!
 //! Every page renders its data on the server from the cached catalog snapshot (and, for
 //! history, changes and runs, through the [`Store`](crate::store::Store) trait), so it works
@@ -13,6 +14,7 @@ mod catalog;
 mod changes;
 mod format;
 mod model;
+mod rankings;
 mod sync;
 
 pub use catalog::CatalogFacets;
@@ -32,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(catalog::page))
         .route("/models/{*id}", get(model::page))
         .route("/changes", get(changes::page))
+        .route("/rankings", get(rankings::page))
         .route("/sync", get(sync::page))
         .route("/sync/now", post(sync::now))
         .route("/login", get(sync::login_form).post(sync::login))
