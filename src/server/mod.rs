@@ -4,6 +4,7 @@
 
 mod api;
 mod cache;
+mod dashboard;
 mod error;
 mod jobs;
 mod metrics;
@@ -173,7 +174,8 @@ fn app_state(
 
 /// The whole HTTP app with its layers: request ids, tracing, metrics, limits, timeouts.
 fn app(state: AppState, serve: &ServeSettings) -> Router {
-    let router = api_router(api::admin::AdminToken(state.admin_token.clone())).split_for_parts().0.with_state(state);
+    let router =
+        api_router(api::admin::AdminToken(state.admin_token.clone())).split_for_parts().0.with_state(state.clone());
     let doc = Arc::new(openapi());
     let router = router.route(
         "/api/v1/openapi.json",
@@ -182,6 +184,7 @@ fn app(state: AppState, serve: &ServeSettings) -> Router {
             async move { axum::Json(doc.as_ref().clone()) }
         }),
     );
+    let router = router.merge(dashboard::router(state));
     router
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
