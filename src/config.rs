@@ -106,6 +106,10 @@ pub struct Settings {
     pub serve: crate::server::ServeSettings,
     /// Webhooks told about price alerts, new and removed models, and failed syncs.
     pub alerts: crate::alerts::AlertSettings,
+    /// `llmcost proxy`.
+    pub proxy: crate::proxy::ProxySettings,
+    /// Spend limits per tag, app, user or key: `"app:search" = { daily_usd = "5" }`.
+    pub budgets: crate::track::BudgetSettings,
 }
 
 /// Why settings could not be loaded.

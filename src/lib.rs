@@ -9,6 +9,8 @@
 //! - [`plot`]: price history as a terminal chart or an SVG image;
 //! - [`export`]: the catalog into an application's own table;
 //! - [`server`]: `llmcost serve`, the REST API, admin sync jobs, scheduler and metrics;
+//! - [`track`]: usage records, the batched writer, budgets, reports and bill checks;
+//! - [`proxy`]: `llmcost proxy`, the transparent OpenAI-compatible proxy that records usage;
 //! - [`alerts`]: webhooks told about price alerts, new and removed models, failed syncs;
 //! - [`cli`]: the `llmcost` command line.
 
@@ -22,8 +24,10 @@ pub mod domain;
 pub mod export;
 pub mod identity;
 pub mod plot;
+pub mod proxy;
 pub mod rank;
 pub mod server;
 pub mod sources;
 pub mod store;
 pub mod sync;
+pub mod track;

@@ -3,12 +3,14 @@
 mod alerts;
 mod benchmarks;
 mod changes;
+mod chat;
 mod compare;
 mod cost;
 mod export;
 mod history;
 mod models;
 mod output;
+mod proxy;
 mod rank;
 mod route;
 mod runs;
@@ -16,6 +18,8 @@ mod serve;
 mod show;
 mod status;
 mod sync;
+mod usage;
+mod verify;
 
 use crate::config::Settings;
 use crate::store::{self, Store};
@@ -51,6 +55,10 @@ Examples:
   llmcost status
   llmcost export --to postgres://app@db/app
   llmcost alerts test                # a sample alert to every configured webhook
+  llmcost proxy --upstream https://openrouter.ai/api/v1 --budget app:search=daily:5
+  llmcost usage --since 7d --by model
+  llmcost chat --model openai/gpt-4o-mini 'Hello'
+  llmcost verify --sample 100
 
 Environment:
   LLMCOST_DB              database URL (default: sqlite file in the platform data dir)
@@ -123,6 +131,14 @@ pub enum Command {
     Route(route::RouteArgs),
     /// Benchmark scores: list them (normalised) or import more from CSV/JSON.
     Benchmarks(benchmarks::BenchmarksArgs),
+    /// A transparent OpenAI-compatible proxy that records every request's usage and cost.
+    Proxy(proxy::ProxyArgs),
+    /// Recorded spend and tokens by model, provider, tag or day.
+    Usage(usage::UsageArgs),
+    /// Ask a model and see what the answer cost.
+    Chat(chat::ChatArgs),
+    /// Check recorded provider costs against the catalog's prices.
+    Verify(verify::VerifyArgs),
 }
 
 /// Run a parsed command line.
@@ -136,11 +152,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let url = settings.database_url()?;
     let store = store::open(&url).await?;
-    if let Command::Serve(args) = cli.command {
-        return serve::run(store, settings, args).await;
-    }
+    let command = match cli.command {
+        Command::Serve(args) => return serve::run(store, settings, args).await,
+        Command::Proxy(args) => return proxy::run(store, settings, args).await,
+        other => other,
+    };
     let store: &dyn Store = store.as_ref();
-    match cli.command {
+    match command {
         Command::Sync(args) => sync::run(store, settings, *args, cli.quiet).await,
         Command::Models(args) => models::run(store, args).await,
         Command::Show(args) => show::run(store, args).await,
@@ -150,7 +168,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Changes(args) => changes::run(store, args).await,
         Command::Runs(args) => runs::run(store, args).await,
         Command::Export(args) => export::run(store, &settings, args).await,
-        Command::Serve(_) => Ok(()),
+        Command::Serve(_) | Command::Proxy(_) => Ok(()),
+        Command::Usage(args) => usage::run(store, args).await,
+        Command::Chat(args) => chat::run(store, &settings, args).await,
+        Command::Verify(args) => verify::run(store, &settings, args).await,
         Command::Status(args) => status::run(store, &url, args).await,
         Command::Alerts(args) => alerts::run(&settings, args).await,
         Command::Rank(args) => rank::run(store, args).await,

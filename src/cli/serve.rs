@@ -52,7 +52,7 @@ pub async fn run(store: Box<dyn Store>, mut settings: Settings, args: ServeArgs)
     Ok(())
 }
 
-async fn wait_for_signal() {
+pub(super) async fn wait_for_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

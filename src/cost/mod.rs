@@ -67,6 +67,7 @@ pub use batch::{BatchPricer, BatchWriter, Priced, price_line_reference};
 pub use book::{BookOffer, PriceBook, Quote, QuoteError, QuoteLine, Resolved, SOURCE_PREFERENCE};
 pub use condition::Condition;
 pub use engine::{CostBreakdown, CostLine, PricePlan, price_request};
+pub(crate) use usage::cost_from_text;
 pub use usage::{Bucket, Usage, UsageShape};
 
 use crate::domain::Component;

@@ -519,7 +519,7 @@ fn require(u: &impl UsageFields, required: &str) -> Result<(), CostError> {
 /// A reported cost from the text of a JSON number (as `serde_json` prints it: the shortest text
 /// that reads back as the same number, i.e. as it was written; `5e-06` prints as `5e-6`) or a
 /// string: exact, never negative.
-pub(super) fn cost_from_text(path: &str, text: &str) -> Result<Decimal, CostError> {
+pub(crate) fn cost_from_text(path: &str, text: &str) -> Result<Decimal, CostError> {
     let invalid = |reason: String| CostError::InvalidField { field: path.to_string(), reason };
     let cost = Decimal::from_str_exact(text)
         .or_else(|_| Decimal::from_scientific(text))

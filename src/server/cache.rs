@@ -24,6 +24,8 @@ pub struct CatalogSnapshot {
     pub by_id: HashMap<String, usize>,
     /// The price book for `POST /cost`.
     pub book: PriceBook,
+    /// The dashboard's filter choices, computed on first use.
+    pub facets: std::sync::OnceLock<super::dashboard::CatalogFacets>,
     /// Current benchmark scores, one per model and series (for rankings).
     pub scores: Vec<crate::domain::BenchmarkScore>,
 }
@@ -86,6 +88,6 @@ impl CatalogCache {
         let scores = crate::rank::catalog_scores(&records, self.store.benchmark_scores(None).await?);
         let by_id = records.iter().enumerate().map(|(i, r)| (r.model.id.to_string(), i)).collect();
         tracing::info!(version, models = records.len(), "catalog loaded for serving");
-        Ok(CatalogSnapshot { version, records, summaries, by_id, book, scores })
+        Ok(CatalogSnapshot { version, records, summaries, by_id, book, facets: std::sync::OnceLock::new(), scores })
     }
 }

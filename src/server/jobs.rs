@@ -82,6 +82,11 @@ impl Jobs {
         self.table.lock().ok()?.iter().find(|j| j.id == id).cloned()
     }
 
+    /// The newest jobs, newest first.
+    pub fn recent(&self, n: usize) -> Vec<Job> {
+        self.table.lock().map(|t| t.iter().rev().take(n).cloned().collect()).unwrap_or_default()
+    }
+
     fn update(&self, id: u64, f: impl FnOnce(&mut Job)) {
         if let Ok(mut t) = self.table.lock() {
             if let Some(job) = t.iter_mut().find(|j| j.id == id) {

@@ -77,6 +77,11 @@ impl Metrics {
         }
     }
 
+    /// The text format of every metric as recorded (no database refresh).
+    pub fn render_local(&self) -> String {
+        self.handle.render()
+    }
+
     /// Refresh the catalog gauges from the database, then render the text format.
     pub async fn render(&self, store: &dyn Store) -> String {
         match store.status().await {

@@ -4,13 +4,16 @@
 
 mod api;
 mod cache;
+mod dashboard;
 mod error;
 mod jobs;
 mod metrics;
 mod scheduler;
 mod state;
 
+pub use cache::{CatalogCache, CatalogSnapshot};
 pub use error::{ApiError, ErrorBody};
+pub use metrics::Metrics;
 pub use scheduler::{ScheduledSync, default_schedule};
 
 use crate::config::{Secret, Settings};
@@ -96,6 +99,7 @@ const MIN_TOKEN_LEN: usize = 16;
     tags((name = "catalog", description = "The catalog: models, prices, history, changes, providers, runs"),
         (name = "cost", description = "Exact request cost"),
         (name = "intelligence", description = "Rankings of cost against quality, and provider routing"),
+        (name = "usage", description = "Recorded usage and spend, budgets"),
         (name = "admin", description = "Sync jobs and status (bearer token)"),
         (name = "ops", description = "Health and metrics"))
 )]
@@ -134,6 +138,8 @@ fn api_router(admin_token: api::admin::AdminToken) -> OpenApiRouter<AppState> {
         .routes(routes!(api::cost::cost))
         .routes(routes!(api::rank::rankings))
         .routes(routes!(api::rank::routing))
+        .routes(routes!(api::usage::usage_report))
+        .routes(routes!(api::usage::usage_budgets))
         .routes(routes!(api::ops::healthz))
         .routes(routes!(api::ops::readyz))
         .routes(routes!(api::ops::metrics))
@@ -168,7 +174,8 @@ fn app_state(
 
 /// The whole HTTP app with its layers: request ids, tracing, metrics, limits, timeouts.
 fn app(state: AppState, serve: &ServeSettings) -> Router {
-    let router = api_router(api::admin::AdminToken(state.admin_token.clone())).split_for_parts().0.with_state(state);
+    let router =
+        api_router(api::admin::AdminToken(state.admin_token.clone())).split_for_parts().0.with_state(state.clone());
     let doc = Arc::new(openapi());
     let router = router.route(
         "/api/v1/openapi.json",
@@ -177,6 +184,7 @@ fn app(state: AppState, serve: &ServeSettings) -> Router {
             async move { axum::Json(doc.as_ref().clone()) }
         }),
     );
+    let router = router.merge(dashboard::router(state));
     router
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {

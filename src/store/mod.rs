@@ -8,9 +8,11 @@ mod codec;
 mod postgres;
 mod sql;
 mod sqlite;
+mod usage;
 
 pub use postgres::{PgStore, connect_options as pg_connect_options};
 pub use sqlite::SqliteStore;
+pub use usage::UsageStore;
 
 use crate::domain::{
     BenchmarkRecord, BenchmarkWrites, CatalogState, ChangeEvent, ChangeKind, ChangeSet, Model, Offer, Price, SyncRun,
@@ -256,7 +258,7 @@ pub enum LeaseClaim {
 
 /// Everything llmcost keeps, behind one interface for every backend.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: UsageStore + Send + Sync {
     /// Record a run as `running`; returns its id.
     async fn begin_run(&self, run: &NewRun) -> StoreResult<i64>;
     /// Record how a run that applied nothing ended (failed, dry run, no change).

@@ -1,6 +1,7 @@
 //! The PostgreSQL store: one catalog shared by many instances. Money is `NUMERIC`.
 
 use super::sql::sql_store;
+use super::usage::usage_sql;
 use super::{StoreError, StoreResult, pause_before_commit, redact_password};
 use sqlx::Postgres;
 use sqlx::migrate::MigrateDatabase;
@@ -61,6 +62,7 @@ pub fn connect_options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
 }
 
 sql_store!(PgStore, sqlx::Postgres, now_ms = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)");
+usage_sql!(PgStore, sqlx::Postgres);
 
 #[cfg(test)]
 mod tests {

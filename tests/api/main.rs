@@ -9,6 +9,8 @@ mod openrouter_mock;
 
 mod admin;
 mod catalog;
+mod dashboard;
 mod ops;
 mod rank;
 mod scheduler;
+mod usage;

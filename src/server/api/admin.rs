@@ -108,6 +108,23 @@ fn sources_of(names: &[String]) -> Result<Vec<Source>, ApiError> {
     Ok(out)
 }
 
+fn checked_sources(state: &AppState, names: &[String]) -> Result<Vec<Source>, ApiError> {
+    let sources = sources_of(names)?;
+    if sources.contains(&Source::Overrides) && state.settings.overrides.is_none() {
+        return Err(ApiError::bad_request("no overrides file is configured"));
+    }
+    Ok(sources)
+}
+
+/// Accept a sync job of these sources (`all`, or names; empty: OpenRouter) and run it in the
+/// background: what `POST /api/v1/sync` and the dashboard's "sync now" both do.
+pub(crate) fn start_job(state: &AppState, names: &[String], opts: SyncOptions) -> Result<Job, ApiError> {
+    let sources = checked_sources(state, names)?;
+    let job = state.jobs.accept(&sources, &opts);
+    state.jobs.spawn(state.clone(), job.id, sources, opts);
+    Ok(job)
+}
+
 /// Start a sync job (`202` + job; or, with `background: false`, the finished job).
 #[utoipa::path(post, path = "/api/v1/sync", tag = "admin", request_body = SyncBody, security(("bearer" = [])),
     responses((status = 202, body = Job), (status = 200, body = Job), (status = 400, body = crate::server::error::ErrorBody),
@@ -117,10 +134,6 @@ pub async fn start_sync(
     body: Result<Json<SyncBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Response> {
     let Json(body) = body?;
-    let sources = sources_of(&body.sources)?;
-    if sources.contains(&Source::Overrides) && state.settings.overrides.is_none() {
-        return Err(ApiError::bad_request("no overrides file is configured"));
-    }
     let opts = SyncOptions {
         dry_run: body.dry_run,
         force: body.force,
@@ -128,15 +141,16 @@ pub async fn start_sync(
         all_modalities: body.all_modalities,
         min_interval: None,
     };
-    let job = state.jobs.accept(&sources, &opts);
     if body.background {
-        state.jobs.spawn(state.clone(), job.id, sources, opts);
+        let job = start_job(&state, &body.sources, opts)?;
         let mut response = (StatusCode::ACCEPTED, Json(job.clone())).into_response();
         if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/sync/jobs/{}", job.id)) {
             response.headers_mut().insert(header::LOCATION, v);
         }
         return Ok(response);
     }
+    let sources = checked_sources(&state, &body.sources)?;
+    let job = state.jobs.accept(&sources, &opts);
     let done = state.jobs.run(&state, job.id, sources, opts).await.unwrap_or(job);
     Ok(Json(done).into_response())
 }

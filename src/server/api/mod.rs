@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod cost;
 pub mod ops;
 pub mod rank;
+pub mod usage;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Load test of `llmcost proxy` on loopback (release build, SQLite, the bundled catalog).
+
+  python3 bench/proxy.py
+
+- a fast mock upstream (examples/mock_upstream.rs) answers every chat request with a recorded
+  OpenRouter response (gpt-4o-mini, with usage and cost)
+- latency direct vs through the proxy at a fixed 1,000 requests/s for 20 s each, open loop
+  (examples/load.rs): percentiles from when each request was due; the difference is what the
+  proxy adds (parse, forward, tee, price, record)
+- throughput direct and through the proxy with wrk, 2 threads, 64 connections, 10 s
+- RSS of the proxy idle and after the load; usage rows written vs requests answered
+Everything (mock, proxy, load generator) shares this machine's 2 cores.
+"""
+import json, os, shutil, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target/release/llmcost")
+LOAD = os.path.join(ROOT, "target/release/examples/load")
+MOCK = os.path.join(ROOT, "target/release/examples/mock_upstream")
+RATE, SECONDS = 1000, 20
+
+
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait_up(url):
+    for _ in range(200):
+        if subprocess.run(["curl", "-s", "-o", "/dev/null", url]).returncode == 0:
+            return
+        time.sleep(0.05)
+    sys.exit(f"{url} did not come up")
+
+
+def load(url, body):
+    out = subprocess.run([LOAD, url, str(RATE), str(SECONDS), body], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def main():
+    if not os.environ.get("LLMCOST_BENCH_NO_BUILD"):
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "llmcost", "--example", "load",
+                        "--example", "mock_upstream"], cwd=ROOT, check=True)
+    tmp = tempfile.mkdtemp(prefix="llmcost-proxy-")
+    env = dict(os.environ, LLMCOST_DB=f"sqlite:{tmp}/llmcost.db", NO_COLOR="1")
+    subprocess.run([BIN, "sync", "--offline", "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL)
+    base_port = 18500 + os.getpid() % 500
+    mock_addr, proxy_addr = f"127.0.0.1:{base_port}", f"127.0.0.1:{base_port + 1}"
+    body = os.path.join(tmp, "chat.json")
+    json.dump({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Why TypeScript?"}]},
+              open(body, "w"))
+    mock = subprocess.Popen([MOCK, mock_addr])
+    proxy = subprocess.Popen([BIN, "proxy", "--bind", proxy_addr, "--upstream", f"http://{mock_addr}/v1", "--quiet"],
+                             env=env, stderr=subprocess.DEVNULL)
+    direct_url = f"http://{mock_addr}/v1/chat/completions"
+    proxy_url = f"http://{proxy_addr}/v1/chat/completions"
+    answered = 0
+    try:
+        wait_up(f"http://{mock_addr}/")
+        wait_up(f"http://{proxy_addr}/healthz")
+        subprocess.run(["curl", "-sf", "-o", "/dev/null", "-H", "content-type: application/json", "--data-binary",
+                        f"@{body}", proxy_url], check=True)
+        answered += 1
+        time.sleep(0.5)
+        print(f"proxy idle RSS after start-up and one request: {rss_mb(proxy.pid):.1f} MB")
+
+        d = load(direct_url, body)
+        p = load(proxy_url, body)
+        answered += p["requests"] - p["errors"]
+        for name, r in (("direct", d), ("proxy ", p)):
+            print(f"{name} at {r['rate']:.0f} req/s for {r['seconds']:.0f} s: p50 {r['p50_ms']:.3f} ms, "
+                  f"p90 {r['p90_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, max {r['max_ms']:.3f} ms, "
+                  f"{r['errors']} errors of {r['requests']}")
+        print(f"added by the proxy: p50 {p['p50_ms'] - d['p50_ms']:.3f} ms, p99 {p['p99_ms'] - d['p99_ms']:.3f} ms")
+        print(f"proxy RSS after the 1,000 req/s load: {rss_mb(proxy.pid):.1f} MB")
+
+        if shutil.which("wrk"):
+            script = os.path.join(tmp, "chat.lua")
+            open(script, "w").write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                                    f"wrk.body = {json.dumps(open(body).read())}\n")
+            for name, url in (("direct", direct_url), ("proxy", proxy_url)):
+                out = subprocess.run(["wrk", "-t2", "-c64", "-d10s", "--latency", "-s", script, url],
+                                     capture_output=True, text=True, check=True).stdout
+                rps = [l for l in out.splitlines() if l.startswith("Requests/sec")]
+                total = [l for l in out.splitlines() if "requests in" in l]
+                errors = [l.strip() for l in out.splitlines() if "Non-2xx" in l or "Socket errors" in l]
+                lat = [l.strip() for l in out.splitlines() if l.strip().startswith(("50%", "99%"))]
+                if name == "proxy" and total:
+                    answered += int(total[0].split()[0])
+                print(f"wrk {name} (-t2 -c64 -d10s): {rps[0].split()[-1] if rps else '?'} req/s; "
+                      f"latency {', '.join(lat)}; {'; '.join(errors) or 'no errors'}")
+            print(f"proxy RSS after wrk: {rss_mb(proxy.pid):.1f} MB")
+        else:
+            print("wrk not installed: throughput skipped")
+    finally:
+        proxy.terminate()
+        proxy.wait()
+        mock.terminate()
+        mock.wait()
+    out = subprocess.run([BIN, "usage", "--json", "--since", "1d"], env=env, capture_output=True, text=True, check=True)
+    report = json.loads(out.stdout)
+    print(f"usage rows written: {report['total']['requests']} for {answered} requests answered through the proxy "
+          f"(recorded spend ${report['total']['cost_usd']})")
+
+
+if __name__ == "__main__":
+    main()

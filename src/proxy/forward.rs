@@ -1,0 +1,363 @@
+//! The proxy's routes: its own (`/healthz`, `/metrics`, budgets) and everything else
+//! forwarded upstream.
+
+use super::tap::{Pending, Scanner, Tap};
+use super::{ProxyState, Upstream};
+use crate::server::ApiError;
+use crate::track::{CostSource, Endpoint, UsageRecord, UsageTags};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// The proxy's router.
+pub(super) fn router(state: ProxyState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/usage/budgets", get(budgets))
+        .fallback(forward)
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn metrics(State(state): State<ProxyState>) -> impl IntoResponse {
+    let stats = state.writer.stats();
+    metrics::gauge!("llmcost_proxy_records_written").set(stats.written.load(Ordering::Relaxed) as f64);
+    metrics::gauge!("llmcost_proxy_records_dropped").set(stats.dropped.load(Ordering::Relaxed) as f64);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render_local())
+}
+
+async fn budgets(State(state): State<ProxyState>) -> impl IntoResponse {
+    let now = jiff::Timestamp::now().as_millisecond();
+    axum::Json(serde_json::json!({"budgets": state.budgets.status(now)}))
+}
+
+/// The fields of a request body the proxy reads.
+#[derive(Deserialize)]
+struct RequestBody<'a> {
+    #[serde(borrow, default)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default)]
+    stream: Option<serde_json::Value>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    stream_options: Option<&'a RawValue>,
+}
+
+/// A field that is present, even as `null` (plain `Option` reads `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// What the proxy needs to know about a request body.
+#[derive(Debug, Default)]
+struct RequestFacts {
+    model: Option<String>,
+    stream: bool,
+    /// Whether the body sets `stream_options.include_usage` (either way).
+    sets_include_usage: bool,
+    has_stream_options: bool,
+}
+
+impl RequestFacts {
+    fn of(body: &[u8]) -> RequestFacts {
+        match serde_json::from_slice::<RequestBody<'_>>(body) {
+            Ok(b) => RequestFacts {
+                model: b.model.map(Cow::into_owned),
+                stream: b.stream.is_some_and(|s| s == serde_json::Value::Bool(true)),
+                sets_include_usage: b.stream_options.is_some_and(|o| o.get().contains("\"include_usage\"")),
+                has_stream_options: b.stream_options.is_some(),
+            },
+            Err(_) => RequestFacts::default(),
+        }
+    }
+}
+
+/// The body with `stream_options.include_usage = true` added.
+fn with_stream_usage(body: &Bytes, facts: &RequestFacts) -> Bytes {
+    if !facts.has_stream_options {
+        // Splice after the opening brace: the rest of the body stays byte for byte.
+        let start = body.iter().position(|b| !b.is_ascii_whitespace());
+        if let Some(i) = start.filter(|i| body[*i] == b'{') {
+            let rest = &body[i + 1..];
+            let empty = rest.iter().all(|b| b.is_ascii_whitespace() || *b == b'}');
+            let mut out = Vec::with_capacity(body.len() + 48);
+            out.extend_from_slice(&body[..=i]);
+            out.extend_from_slice(b"\"stream_options\":{\"include_usage\":true}");
+            if !empty {
+                out.push(b',');
+            }
+            out.extend_from_slice(rest);
+            return Bytes::from(out);
+        }
+        return body.clone();
+    }
+    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body) {
+        Ok(mut map) => {
+            match map.get_mut("stream_options") {
+                Some(serde_json::Value::Object(o)) => {
+                    o.insert("include_usage".into(), serde_json::Value::Bool(true));
+                }
+                _ => {
+                    map.insert("stream_options".into(), serde_json::json!({"include_usage": true}));
+                }
+            }
+            serde_json::to_vec(&map).map(Bytes::from).unwrap_or_else(|_| body.clone())
+        }
+        Err(_) => body.clone(),
+    }
+}
+
+/// Headers that belong to one hop and are never forwarded.
+fn hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection" | "keep-alive" | "proxy-connection" | "transfer-encoding" | "upgrade" | "te" | "trailer"
+    )
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+}
+
+/// The request's tags: its `x-llmcost-*` headers and its API key's hash.
+fn tags_of(headers: &HeaderMap) -> UsageTags {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
+        .filter(|k| !k.is_empty());
+    UsageTags {
+        tag: header_text(headers, "x-llmcost-tag"),
+        app: header_text(headers, "x-llmcost-app"),
+        user: header_text(headers, "x-llmcost-user"),
+        key_hash: key.map(UsageTags::hash_key),
+    }
+}
+
+/// The headers sent upstream.
+fn upstream_headers(client: &HeaderMap, api_key: Option<&crate::config::Secret>) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(client.len() + 2);
+    for (name, value) in client {
+        let n = name.as_str();
+        if hop_by_hop(name)
+            || n == "host"
+            || n == "content-length"
+            || n == "accept-encoding"
+            || n.starts_with("x-llmcost-")
+        {
+            continue;
+        }
+        out.append(name.clone(), value.clone());
+    }
+    // The usage must be readable: no compression between the upstream and the proxy.
+    out.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+    if !out.contains_key(header::AUTHORIZATION) && !out.contains_key("x-api-key") {
+        if let Some(key) = api_key {
+            if let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", key.expose())) {
+                v.set_sensitive(true);
+                out.insert(header::AUTHORIZATION, v);
+            }
+        }
+    }
+    out
+}
+
+/// The upstream URL of a request path: `/v1/x` → `<base>/x`, `/x` → `<base>/x`.
+fn target(upstream: &Upstream, uri: &axum::http::Uri) -> String {
+    let path = uri.path();
+    let rest = path.strip_prefix("/v1").filter(|r| r.is_empty() || r.starts_with('/')).unwrap_or(path);
+    match uri.query() {
+        Some(q) => format!("{}{rest}?{q}", upstream.base),
+        None => format!("{}{rest}", upstream.base),
+    }
+}
+
+static REQUEST_SEQ: AtomicU64 = AtomicU64::new(0);
+
+fn error(status: StatusCode, code: &'static str, message: String) -> Response {
+    ApiError { status, code, message }.into_response()
+}
+
+async fn forward(State(state): State<ProxyState>, request: Request) -> Response {
+    let started = Instant::now();
+    let at = jiff::Timestamp::now().as_millisecond();
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, state.max_body).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("request body larger than {} bytes", state.max_body),
+            );
+        }
+    };
+    let endpoint =
+        if parts.method == axum::http::Method::POST { Endpoint::of_path(parts.uri.path()) } else { Endpoint::Other };
+    let tracked = endpoint != Endpoint::Other;
+    let facts = if tracked { RequestFacts::of(&body) } else { RequestFacts::default() };
+    let tags = if tracked { tags_of(&parts.headers) } else { UsageTags::default() };
+    if tracked {
+        if let Err(e) = state.budgets.check(&tags, at) {
+            metrics::counter!("llmcost_proxy_budget_refusals_total", "budget" => e.selector.clone()).increment(1);
+            return error(StatusCode::TOO_MANY_REQUESTS, "budget_exceeded", e.to_string());
+        }
+    }
+    let upstream = state.upstream_for(facts.model.as_deref()).clone();
+    let url = target(&upstream, &parts.uri);
+    let body = if tracked
+        && endpoint == Endpoint::ChatCompletions
+        && facts.stream
+        && !facts.sets_include_usage
+        && state.inject_stream_usage
+    {
+        with_stream_usage(&body, &facts)
+    } else {
+        body
+    };
+    let headers = upstream_headers(&parts.headers, state.api_key.as_deref());
+    let sent = state.http.request(parts.method.clone(), &url).headers(headers).body(body).send().await;
+    let record = |status: u16, streamed: bool| UsageRecord {
+        at,
+        request_id: format!("llmcost-{at}-{}", REQUEST_SEQ.fetch_add(1, Ordering::Relaxed)),
+        endpoint,
+        model_requested: facts.model.clone(),
+        model: None,
+        offer_key: None,
+        provider: upstream.provider.clone(),
+        upstream: Some(upstream.provider.clone().unwrap_or_else(|| upstream.name.clone())),
+        streamed,
+        status,
+        latency_ms: 0,
+        usage: crate::cost::Usage::default(),
+        cost: None,
+        cost_source: CostSource::Unpriced,
+        provider_cost: None,
+        engine_cost: None,
+        pricing_error: None,
+        tags: tags.clone(),
+    };
+    let response = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            let message = format!("cannot reach the upstream {}: {}", upstream.name, e.without_url());
+            tracing::warn!(upstream = %upstream.name, error = %message, "upstream request failed");
+            if tracked {
+                let pending = Pending {
+                    state: state.clone(),
+                    snapshot: None,
+                    record: record(502, facts.stream),
+                    provider_hint: None,
+                    started,
+                };
+                pending
+                    .complete(crate::track::ResponseFacts { usage_error: Some(message.clone()), ..Default::default() });
+            }
+            return error(StatusCode::BAD_GATEWAY, "upstream_unreachable", message);
+        }
+    };
+    let status = response.status();
+    let mut headers = response.headers().clone();
+    headers.retain_hop_by_hop();
+    if !tracked {
+        let mut out = Response::new(Body::from_stream(response.bytes_stream()));
+        *out.status_mut() = status;
+        *out.headers_mut() = headers;
+        return out;
+    }
+    let event_stream = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
+    let content_length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
+    let snapshot = match state.cache.get().await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "catalog unavailable: the request is recorded unpriced");
+            None
+        }
+    };
+    let pending = Pending {
+        state: state.clone(),
+        snapshot,
+        record: record(status.as_u16(), event_stream),
+        provider_hint: upstream.provider.clone(),
+        started,
+    };
+    let tap = Tap::new(response.bytes_stream(), Scanner::new(event_stream, content_length), pending);
+    let mut out = Response::new(Body::from_stream(tap));
+    *out.status_mut() = status;
+    *out.headers_mut() = headers;
+    out
+}
+
+/// Dropping the hop-by-hop headers of a response.
+trait RetainHopByHop {
+    fn retain_hop_by_hop(&mut self);
+}
+
+impl RetainHopByHop for HeaderMap {
+    fn retain_hop_by_hop(&mut self) {
+        let names: Vec<HeaderName> = self.keys().filter(|n| hop_by_hop(n)).cloned().collect();
+        for n in names {
+            self.remove(n);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_usage_is_spliced_in_and_the_rest_kept() {
+        let body = Bytes::from_static(br#"{"model":"m","stream":true,"messages":[]}"#);
+        let facts = RequestFacts::of(&body);
+        assert!(facts.stream && !facts.sets_include_usage);
+        let out = with_stream_usage(&body, &facts);
+        assert_eq!(&out[..], br#"{"stream_options":{"include_usage":true},"model":"m","stream":true,"messages":[]}"#);
+        let with_options = Bytes::from_static(br#"{"stream":true,"stream_options":{"x":1}}"#);
+        let out = with_stream_usage(&with_options, &RequestFacts::of(&with_options));
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["stream_options"], serde_json::json!({"x": 1, "include_usage": true}));
+        let null_options = Bytes::from_static(br#"{"stream":true,"stream_options":null}"#);
+        let out = with_stream_usage(&null_options, &RequestFacts::of(&null_options));
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["stream_options"], serde_json::json!({"include_usage": true}));
+    }
+
+    #[test]
+    fn paths_map_under_the_upstream_base() {
+        let up = Upstream { prefix: String::new(), base: "http://h/api/v1".into(), name: "h".into(), provider: None };
+        let uri: axum::http::Uri = "/v1/chat/completions?x=1".parse().expect("uri");
+        assert_eq!(target(&up, &uri), "http://h/api/v1/chat/completions?x=1");
+        let uri: axum::http::Uri = "/v1beta/models".parse().expect("uri");
+        assert_eq!(target(&up, &uri), "http://h/api/v1/v1beta/models");
+    }
+
+    #[test]
+    fn tags_hash_the_key_and_strip_nothing_secret() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer sk-test"));
+        h.insert("x-llmcost-app", HeaderValue::from_static("search"));
+        let tags = tags_of(&h);
+        assert_eq!(tags.app.as_deref(), Some("search"));
+        assert_eq!(tags.key_hash.as_deref().map(str::len), Some(16));
+        let up = upstream_headers(&h, None);
+        assert!(up.get("x-llmcost-app").is_none());
+        assert_eq!(up.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()), Some("Bearer sk-test"));
+    }
+}

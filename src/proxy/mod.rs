@@ -1,0 +1,279 @@
+//! `llmcost proxy`: a transparent OpenAI-compatible proxy that records what every request
+//! used and cost.
+//!
+//! - **Forwarding.** `/v1/<rest>` goes to `<upstream>/<rest>` (the upstream URL includes its
+//!   API prefix, e.g. `https://openrouter.ai/api/v1`); other paths are appended unchanged.
+//!   The upstream is picked by the longest `--route PREFIX=URL` matching the request's model,
+//!   else `--upstream`. Method, query, headers (minus hop-by-hop ones and the proxy's own
+//!   `x-llmcost-*` tags) and body go through; the client's `Authorization` is forwarded, and
+//!   the proxy's own key (`--api-key-env`) is sent only when the client sent none.
+//! - **Bytes.** The response's status, headers and body reach the client exactly as the
+//!   upstream sent them, chunk by chunk as they arrive (SSE included): the proxy keeps a copy
+//!   only to read the usage. It asks the upstream for an uncompressed body
+//!   (`accept-encoding: identity`) so it can read that usage.
+//! - **Usage in streams.** A streaming chat request whose body does not mention
+//!   `stream_options.include_usage` gets `"stream_options":{"include_usage":true}` added, so
+//!   the upstream reports usage in its last event. The client then receives that event too
+//!   (the bytes it gets are still exactly the bytes the upstream sent; OpenRouter sends usage
+//!   in streams regardless).
+//! - **Recording.** One usage record per chat, responses or embeddings call (any status),
+//!   priced when the usage arrives: the provider's `usage.cost` when present, else the
+//!   engine's price from the current catalog. Records go through the batched writer; budgets
+//!   and Prometheus counters are updated before the last byte reaches the client.
+//! - **Budgets.** A request whose tags (`x-llmcost-tag`, `x-llmcost-app`, `x-llmcost-user`,
+//!   the API key's hash) fall under a spent budget is answered `429` before going upstream.
+//! - **Own routes.** `/healthz`, `/metrics` and `/api/v1/usage/budgets`.
+
+mod forward;
+mod tap;
+
+use crate::config::Secret;
+use crate::server::{CatalogCache, Metrics};
+use crate::store::Store;
+use crate::track::{Budgets, UsageWriter, WriterTask};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// One upstream for the models whose id starts with a prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Model id prefix (`anthropic/`, `gpt-`).
+    pub prefix: String,
+    /// The upstream's API base URL.
+    pub url: String,
+    /// The provider that bills through it, for pricing (`openai`); guessed from the host when absent.
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+impl std::str::FromStr for Route {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let (prefix, url) = raw.split_once('=').ok_or_else(|| format!("--route {raw:?}: expected PREFIX=URL"))?;
+        reqwest::Url::parse(url).map_err(|e| format!("--route {raw:?}: {e}"))?;
+        Ok(Route { prefix: prefix.to_string(), url: url.to_string(), provider: None })
+    }
+}
+
+/// The `[proxy]` section.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxySettings {
+    /// Address to listen on.
+    pub bind: String,
+    /// The default upstream's API base URL.
+    pub upstream: String,
+    /// The default upstream's provider, for pricing; guessed from the host when absent.
+    pub provider: Option<String>,
+    /// Upstreams per model prefix (`[[proxy.routes]]`).
+    pub routes: Vec<Route>,
+    /// The environment variable holding the proxy's own API key, sent when a client sends none.
+    pub api_key_env: Option<String>,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Longest wait for an upstream's response headers, in seconds.
+    pub upstream_timeout_secs: u64,
+    /// Ask upstreams for usage in streamed chat responses.
+    pub inject_stream_usage: bool,
+    /// Records the writer's channel holds.
+    pub writer_capacity: usize,
+    /// Most records per transaction.
+    pub writer_batch: usize,
+    /// How long shutdown waits for requests in flight and the writer, in seconds.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ProxySettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:4000".into(),
+            upstream: "https://openrouter.ai/api/v1".into(),
+            provider: None,
+            routes: Vec::new(),
+            api_key_env: None,
+            max_body_bytes: 32 * 1024 * 1024,
+            upstream_timeout_secs: 600,
+            inject_stream_usage: true,
+            writer_capacity: crate::track::writer::DEFAULT_CAPACITY,
+            writer_batch: crate::track::writer::DEFAULT_BATCH,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    /// The settings are invalid.
+    #[error("invalid proxy settings: {0}")]
+    Config(String),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("proxy error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The store could not be read (budget seeding).
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// An upstream, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Upstream {
+    prefix: String,
+    base: String,
+    name: String,
+    provider: Option<String>,
+}
+
+/// The provider a well-known API host bills as.
+fn provider_of_host(url: &str) -> Option<String> {
+    let host = reqwest::Url::parse(url).ok()?.host_str()?.to_string();
+    let known = [
+        ("openrouter.ai", "openrouter"),
+        ("api.openai.com", "openai"),
+        ("api.anthropic.com", "anthropic"),
+        ("generativelanguage.googleapis.com", "google"),
+        ("api.groq.com", "groq"),
+        ("api.deepseek.com", "deepseek"),
+        ("api.mistral.ai", "mistral"),
+        ("api.x.ai", "xai"),
+    ];
+    known.iter().find(|(h, _)| host == *h || host.ends_with(&format!(".{h}"))).map(|(_, p)| p.to_string())
+}
+
+fn upstream(prefix: &str, url: &str, provider: Option<&String>) -> Result<Upstream, ProxyError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| ProxyError::Config(format!("upstream {url:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ProxyError::Config(format!("upstream {url:?}: not an http(s) URL")));
+    }
+    let name = parsed.host_str().map_or_else(|| url.to_string(), |h| h.to_string());
+    Ok(Upstream {
+        prefix: prefix.to_string(),
+        base: url.trim_end_matches('/').to_string(),
+        name,
+        provider: provider.cloned().or_else(|| provider_of_host(url)),
+    })
+}
+
+/// What every proxied request shares.
+#[derive(Clone)]
+pub(crate) struct ProxyState {
+    http: reqwest::Client,
+    default: Arc<Upstream>,
+    routes: Arc<Vec<Upstream>>,
+    api_key: Option<Arc<Secret>>,
+    cache: Arc<CatalogCache>,
+    writer: UsageWriter,
+    budgets: Arc<Budgets>,
+    metrics: Metrics,
+    max_body: usize,
+    inject_stream_usage: bool,
+}
+
+impl ProxyState {
+    /// The upstream of a model: the longest matching route prefix, else the default.
+    fn upstream_for(&self, model: Option<&str>) -> &Upstream {
+        model
+            .and_then(|m| self.routes.iter().filter(|r| m.starts_with(&r.prefix)).max_by_key(|r| r.prefix.len()))
+            .unwrap_or(&self.default)
+    }
+}
+
+/// A bound, ready-to-serve proxy.
+pub struct Proxy {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    writer: UsageWriter,
+    task: WriterTask,
+    grace: Duration,
+}
+
+impl Proxy {
+    /// Check settings, seed budgets from the store, start the writer and bind.
+    pub async fn build(
+        store: Arc<dyn Store>,
+        settings: &ProxySettings,
+        budgets: Budgets,
+        discounts: Vec<crate::sources::overrides::Discount>,
+    ) -> Result<Self, ProxyError> {
+        let default = upstream("", &settings.upstream, settings.provider.as_ref())?;
+        let routes = settings
+            .routes
+            .iter()
+            .map(|r| upstream(&r.prefix, &r.url, r.provider.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let api_key = match &settings.api_key_env {
+            Some(var) => Some(Arc::new(std::env::var(var).ok().and_then(Secret::new).ok_or_else(|| {
+                ProxyError::Config(format!("--api-key-env {var}: the variable is not set or empty"))
+            })?)),
+            None => None,
+        };
+        let http = reqwest::Client::builder()
+            .no_gzip()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(1024)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(settings.upstream_timeout_secs.max(1)))
+            .build()
+            .map_err(|e| ProxyError::Config(format!("HTTP client: {e}")))?;
+        let now = jiff::Timestamp::now().as_millisecond();
+        budgets.seed(store.as_ref(), now).await?;
+        let cache = Arc::new(CatalogCache::new(store.clone(), discounts));
+        if let Err(e) = cache.get().await {
+            tracing::warn!(error = %e, "cannot load the catalog yet: requests are recorded unpriced until it loads");
+        }
+        let (writer, task) = UsageWriter::spawn(store, settings.writer_capacity, settings.writer_batch);
+        let state = ProxyState {
+            http,
+            default: Arc::new(default),
+            routes: Arc::new(routes),
+            api_key,
+            cache,
+            writer: writer.clone(),
+            budgets: Arc::new(budgets),
+            metrics: Metrics::install(),
+            max_body: settings.max_body_bytes,
+            inject_stream_usage: settings.inject_stream_usage,
+        };
+        let router = forward::router(state);
+        let listener = tokio::net::TcpListener::bind(&settings.bind)
+            .await
+            .map_err(|source| ProxyError::Bind { addr: settings.bind.clone(), source })?;
+        Ok(Self { listener, router, writer, task, grace: Duration::from_secs(settings.shutdown_grace_secs) })
+    }
+
+    /// The bound address (the real port when built on port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serve until `shutdown` is cancelled; then finish the requests in flight and flush every
+    /// usage record before returning (up to the grace period each). Returns the records written.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> Result<u64, ProxyError> {
+        let Proxy { listener, router, writer, task, grace } = self;
+        let stop = shutdown.clone();
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
+        let serving = tokio::spawn(async move { serve.await });
+        shutdown.cancelled().await;
+        match tokio::time::timeout(grace, serving).await {
+            Ok(Ok(result)) => result?,
+            Ok(Err(e)) => tracing::error!(error = %e, "the proxy's server task failed"),
+            Err(_) => tracing::warn!("requests still in flight after the grace period were cut off"),
+        }
+        writer.close();
+        Ok(task.finish(grace).await.unwrap_or(0))
+    }
+}
