@@ -5,6 +5,7 @@
 //! Checked: every page loads with no console error (Chromium's own console log, which also
 //! reports CSP violations and failed loads); the catalog filter narrows the table, live and
 //! through the form; the rankings plot shows every ranked model and highlights the frontier;
+//! the usage page charts every day of its window and lists the top models and apps;
 //! a model page's chart has as many points as the model's price history;
 //! the "sync now" button is absent without the admin token and present after login; the
 //! pages fit a phone's width. Screenshots of each page go to `target/browser-artifacts/`.
@@ -19,11 +20,14 @@ mod databases;
 use databases::{Backend, TestDb};
 use fantoccini::{Client, ClientBuilder, Locator};
 use llmcost::config::{Secret, Settings};
+use llmcost::cost::Usage;
 use llmcost::domain::{RunTrigger, parse_time};
 use llmcost::server::Application;
 use llmcost::sources::Source;
 use llmcost::store::{self, Store};
 use llmcost::sync::{self, SyncInput, SyncRequest};
+use llmcost::track::{CostSource, Endpoint, UsageRecord, UsageTags};
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -316,6 +320,22 @@ async fn scenario(app: &App, driver: &Driver, client: &Client) {
     assert_eq!(count(client, "return document.querySelectorAll('#scatter circle.point').length").await, ranked);
     assert_eq!(count(client, "return document.querySelectorAll('#scatter circle.frontier').length").await, frontier);
 
+    // Usage: nothing recorded yet, then a few requests over the last days.
+    visit(driver, client, &format!("{base}/usage"), "#no-usage", "usage-empty").await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let records: Vec<UsageRecord> =
+        [(0, MODEL, "search", "0.0012"), (1, MODEL, "chat", "0.5"), (3, "openai/gpt-4o", "chat", "0.25")]
+            .iter()
+            .map(|(days_ago, model, app, cost)| usage_record(now - days_ago * 86_400_000, model, app, cost))
+            .collect();
+    app.store.insert_usage(&records).await.expect("record usage");
+    visit(driver, client, &format!("{base}/usage"), "#spend-chart", "usage").await;
+    assert_eq!(count(client, "return document.querySelectorAll('#spend-chart rect.bar').length").await, 31);
+    assert_eq!(count(client, "return document.querySelectorAll('#top-models tbody tr').length").await, 2);
+    assert_eq!(count(client, "return document.querySelectorAll('#top-apps tbody tr').length").await, 2);
+    let spend = client.find(Locator::Id("total-spend")).await.expect("total").text().await.expect("text");
+    assert_eq!(spend, "$0.7512");
+
     // Sync status without the admin token: no button, and the form post is refused.
     visit(driver, client, &format!("{base}/sync"), "#runs tbody tr", "sync").await;
     assert!(
@@ -376,6 +396,31 @@ async fn scenario(app: &App, driver: &Driver, client: &Client) {
     client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("main h1")).await.expect("error page");
     let errors = console_errors(driver, client).await;
     assert!(errors.iter().any(|e| e.contains("404")), "a 404 must show in the console log: {errors:?}");
+}
+
+/// A priced chat request recorded for `app`.
+fn usage_record(at: i64, model: &str, app: &str, cost: &str) -> UsageRecord {
+    let cost: Decimal = cost.parse().expect("decimal");
+    UsageRecord {
+        at,
+        request_id: format!("gen-{at}"),
+        endpoint: Endpoint::ChatCompletions,
+        model_requested: Some(model.into()),
+        model: Some(model.into()),
+        offer_key: None,
+        provider: None,
+        upstream: Some("openrouter".into()),
+        streamed: false,
+        status: 200,
+        latency_ms: 5,
+        usage: Usage { input: 1_000, output: 200, ..Usage::default() },
+        cost: Some(cost),
+        cost_source: CostSource::Engine,
+        provider_cost: None,
+        engine_cost: Some(cost),
+        pricing_error: None,
+        tags: UsageTags { app: Some(app.into()), ..UsageTags::default() },
+    }
 }
 
 async fn count_i(client: &Client, script: &str) -> i64 {

@@ -76,7 +76,7 @@ pub async fn run(store: &dyn Store, args: RankArgs) -> anyhow::Result<()> {
         for m in &r.ranked {
             t.add_row(vec![
                 m.rank.to_string(),
-                m.id.clone(),
+                m.id.to_string(),
                 format!("${}", m.price.input_per_million),
                 m.cost_efficiency.round_dp(3).to_string(),
                 m.performance.round_dp(3).to_string(),
@@ -101,9 +101,9 @@ pub async fn run(store: &dyn Store, args: RankArgs) -> anyhow::Result<()> {
         let mut t = table(&["UNSCORED MODEL", "INPUT $/M", "WHY"]);
         for u in &r.unscored {
             t.add_row(vec![
-                u.id.clone(),
+                u.id.to_string(),
                 u.input_per_million.map_or_else(|| "-".into(), |p| format!("${p}")),
-                u.reason.clone(),
+                u.reason.to_string(),
             ]);
         }
         println!("{t}");

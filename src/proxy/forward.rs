@@ -36,6 +36,8 @@ async fn metrics(State(state): State<ProxyState>) -> impl IntoResponse {
     let stats = state.writer.stats();
     metrics::gauge!("llmcost_proxy_records_written").set(stats.written.load(Ordering::Relaxed) as f64);
     metrics::gauge!("llmcost_proxy_records_dropped").set(stats.dropped.load(Ordering::Relaxed) as f64);
+    metrics::gauge!("llmcost_proxy_records_queued").set(state.writer.queued() as f64);
+    metrics::gauge!("llmcost_proxy_records_queued_peak").set(stats.peak_queued.load(Ordering::Relaxed) as f64);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render_local())
 }
 

@@ -32,6 +32,7 @@ use crate::server::{CatalogCache, Metrics};
 use crate::store::Store;
 use crate::track::{Budgets, UsageWriter, WriterTask};
 use axum::Router;
+use axum::serve::ListenerExt;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -172,7 +173,7 @@ fn upstream(prefix: &str, url: &str, provider: Option<&String>) -> Result<Upstre
 pub(crate) struct ProxyState {
     http: reqwest::Client,
     default: Arc<Upstream>,
-    routes: Arc<Vec<Upstream>>,
+    routes: Arc<Vec<Arc<Upstream>>>,
     api_key: Option<Arc<Secret>>,
     cache: Arc<CatalogCache>,
     writer: UsageWriter,
@@ -184,7 +185,7 @@ pub(crate) struct ProxyState {
 
 impl ProxyState {
     /// The upstream of a model: the longest matching route prefix, else the default.
-    fn upstream_for(&self, model: Option<&str>) -> &Upstream {
+    fn upstream_for(&self, model: Option<&str>) -> &Arc<Upstream> {
         model
             .and_then(|m| self.routes.iter().filter(|r| m.starts_with(&r.prefix)).max_by_key(|r| r.prefix.len()))
             .unwrap_or(&self.default)
@@ -212,7 +213,7 @@ impl Proxy {
         let routes = settings
             .routes
             .iter()
-            .map(|r| upstream(&r.prefix, &r.url, r.provider.as_ref()))
+            .map(|r| upstream(&r.prefix, &r.url, r.provider.as_ref()).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
         let api_key = match &settings.api_key_env {
             Some(var) => Some(Arc::new(std::env::var(var).ok().and_then(Secret::new).ok_or_else(|| {
@@ -265,6 +266,13 @@ impl Proxy {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> Result<u64, ProxyError> {
         let Proxy { listener, router, writer, task, grace } = self;
         let stop = shutdown.clone();
+        // Streamed responses are written chunk by chunk: without TCP_NODELAY a small chunk
+        // waits for the client's delayed ACK (up to 40 ms on Linux).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY on a proxy connection");
+            }
+        });
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
         let serving = tokio::spawn(async move { serve.await });
         shutdown.cancelled().await;

@@ -39,7 +39,8 @@ mod tests;
 pub use category::Category;
 pub use normalize::{NORMALISATION_RULE, Normalizer, ScoreRange};
 pub use rankings::{
-    FeedView, FrontierPoint, How, PriceUsed, RankQuery, RankedModel, Rankings, ScoreInput, UnscoredModel, Weights, rank,
+    FeedView, FrontierPoint, How, PriceUsed, RankIndex, RankQuery, RankedModel, Rankings, ScoreInput, UnscoredModel,
+    Weights, rank,
 };
 pub use routing::{
     DEFAULT_MIN_UPTIME, RouteQuery, RoutedOffer, Routing, RoutingHow, free_listing, is_model_free, parse_tokens, route,

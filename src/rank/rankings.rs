@@ -13,6 +13,7 @@ use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Decimal places of the scores shown (sorting uses the unrounded values).
 const SCORE_DP: u32 = 6;
@@ -146,9 +147,11 @@ pub struct RankedModel {
     /// Position by composite (1 is best).
     pub rank: usize,
     /// Model id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: Arc<str>,
     /// Display name.
-    pub name: String,
+    #[schema(value_type = String)]
+    pub name: Arc<str>,
     /// `1 / (1 + input_per_million / 10)`.
     #[schema(value_type = String)]
     pub cost_efficiency: Decimal,
@@ -161,9 +164,11 @@ pub struct RankedModel {
     /// Whether nothing beats it on both price and performance.
     pub on_frontier: bool,
     /// The price behind the cost efficiency.
-    pub price: PriceUsed,
+    #[schema(value_type = PriceUsed)]
+    pub price: Arc<PriceUsed>,
     /// The scores behind the performance.
-    pub inputs: Vec<ScoreInput>,
+    #[schema(value_type = Vec<ScoreInput>)]
+    pub inputs: Arc<[ScoreInput]>,
     /// Distinct providers serving it.
     pub providers: usize,
     /// Whether it has a free offer.
@@ -174,11 +179,14 @@ pub struct RankedModel {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UnscoredModel {
     /// Model id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: Arc<str>,
     /// Display name.
-    pub name: String,
+    #[schema(value_type = String)]
+    pub name: Arc<str>,
     /// Why it is not ranked.
-    pub reason: String,
+    #[schema(value_type = String)]
+    pub reason: Arc<str>,
     /// Its input price used (USD per million), when it has one.
     #[schema(value_type = Option<String>)]
     pub input_per_million: Option<Decimal>,
@@ -188,7 +196,8 @@ pub struct UnscoredModel {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FrontierPoint {
     /// Model id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: Arc<str>,
     /// Input price used, USD per million tokens.
     #[schema(value_type = String)]
     pub input_per_million: Decimal,
@@ -256,7 +265,7 @@ fn provider_count(record: &ModelRecord) -> usize {
 }
 
 /// The offer and input price a model is ranked at.
-fn price_used(record: &ModelRecord, free: bool) -> Result<PriceUsed, String> {
+fn price_used(record: &ModelRecord, free: bool) -> Result<PriceUsed, Arc<str>> {
     let offer: &OfferRecord = if free {
         record
             .offers
@@ -292,18 +301,6 @@ fn cost_efficiency(input_per_million: Decimal) -> Option<Decimal> {
     Decimal::ONE.checked_div(denominator)
 }
 
-/// A ranked model before rounding and ordering.
-struct Candidate<'a> {
-    record: &'a ModelRecord,
-    price: PriceUsed,
-    cost: Decimal,
-    performance: Decimal,
-    composite: Decimal,
-    inputs: Vec<ScoreInput>,
-    providers: usize,
-    free: bool,
-}
-
 /// Which candidates are on the Pareto frontier of (price ↓, performance ↑): a model is
 /// dominated when another is cheaper-or-equal and better-or-equal, one of them strictly.
 fn frontier_flags(points: &[(Decimal, Decimal)]) -> Vec<bool> {
@@ -331,150 +328,303 @@ fn frontier_flags(points: &[(Decimal, Decimal)]) -> Vec<bool> {
 
 /// Rank the active models of a catalog by cost efficiency, performance and their composite
 /// (rules in the [module documentation](super)). `scores` are the current benchmark scores of
-/// any models; those of models not in `catalog` (or inactive) are ignored.
+/// any models; those of models not in `catalog` (or inactive) are ignored. To rank one catalog
+/// many times, build a [`RankIndex`] once.
 pub fn rank(catalog: &[ModelRecord], scores: &[BenchmarkScore], query: &RankQuery) -> Rankings {
-    let active: HashMap<&str, &ModelRecord> =
-        catalog.iter().filter(|r| r.is_active).map(|r| (r.model.id.as_str(), r)).collect();
-    let mut by_model: HashMap<&str, Vec<&BenchmarkScore>> = HashMap::new();
-    for s in scores.iter().filter(|s| active.contains_key(s.model_id.as_str())) {
-        by_model.entry(s.model_id.as_str()).or_default().push(s);
-    }
-    let normalizer = Normalizer::new(by_model.values().flatten().copied());
-    let category = &query.category;
+    RankIndex::new(catalog, scores).rank(catalog, query)
+}
 
-    let mut candidates: Vec<Candidate> = Vec::new();
-    let mut unscored: Vec<UnscoredModel> = Vec::new();
-    for record in catalog.iter().filter(|r| r.is_active) {
-        let m = &record.model;
-        if !query.supports.iter().all(|p| m.supported_parameters.contains(p)) {
-            continue;
+/// A model's price with its cost efficiency (`None`: the price is out of range).
+#[derive(Debug, Clone)]
+struct Priced {
+    price: Arc<PriceUsed>,
+    cost: Option<Decimal>,
+}
+
+impl Priced {
+    fn of(record: &ModelRecord, free: bool) -> Result<Self, Arc<str>> {
+        let price = price_used(record, free)?;
+        Ok(Self { cost: cost_efficiency(price.input_per_million), price: Arc::new(price) })
+    }
+}
+
+/// The built-in categories, whose score lists each model keeps ready.
+const BUILT_IN: [Category; 5] =
+    [Category::Overall, Category::Intelligence, Category::Coding, Category::Agentic, Category::Design];
+
+/// One of a model's normalised scores, exact (as summed).
+#[derive(Debug, Clone)]
+struct IndexedScore {
+    /// Which series, as an index into [`RankIndex::series`].
+    series: usize,
+    normalized: Decimal,
+    /// As shown (normalised score rounded).
+    shown: ScoreInput,
+}
+
+/// What a ranking needs of one active model, whatever the query.
+#[derive(Debug, Clone)]
+struct IndexedModel {
+    /// Its position in the catalog.
+    position: usize,
+    id: Arc<str>,
+    name: Arc<str>,
+    providers: usize,
+    free: bool,
+    primary: Result<Priced, Arc<str>>,
+    /// Its free offer's price (models with a free offer only).
+    free_price: Option<Result<Priced, Arc<str>>>,
+    /// Its normalised scores, by series.
+    scores: Vec<IndexedScore>,
+    /// The scores shown for each of [`BUILT_IN`], ready to share.
+    shown: [Arc<[ScoreInput]>; BUILT_IN.len()],
+}
+
+impl IndexedModel {
+    /// The scores shown for a category (`feeds`: which series feed it).
+    fn inputs(&self, category: &Category, feeds: &[bool]) -> Arc<[ScoreInput]> {
+        match BUILT_IN.iter().position(|c| c == category) {
+            Some(i) => self.shown[i].clone(),
+            None => self.scores.iter().filter(|s| feeds[s.series]).map(|s| s.shown.clone()).collect(),
         }
-        let free = is_model_free(record);
-        if query.free && !free {
-            continue;
+    }
+}
+
+/// The query-independent work of ranking one catalog: normalisation over every active model,
+/// each model's prices, provider count and normalised scores. Built once per catalog version
+/// (the server keeps it with its snapshot), it ranks that catalog for any query without
+/// re-reading offers or scores, and its results share their strings with it.
+#[derive(Debug, Clone)]
+pub struct RankIndex {
+    normalizer: Normalizer,
+    /// Every series scored, each once, in order.
+    series: Vec<BenchmarkKey>,
+    models: Vec<IndexedModel>,
+    catalog_len: usize,
+}
+
+/// Why a model that passed the filters is not ranked (the words are built only for output).
+enum Unranked<'a> {
+    NoPrice { scored: bool, reason: &'a Arc<str> },
+    NoScore(Decimal),
+    PriceOutOfRange(Decimal),
+}
+
+/// A ranked model before rounding and ordering.
+struct Candidate<'a> {
+    model: &'a IndexedModel,
+    priced: &'a Priced,
+    cost: Decimal,
+    performance: Decimal,
+    composite: Decimal,
+}
+
+impl RankIndex {
+    /// Index the active models of `catalog` with `scores` (those of other models are ignored).
+    pub fn new(catalog: &[ModelRecord], scores: &[BenchmarkScore]) -> Self {
+        let active: HashMap<&str, usize> =
+            catalog.iter().enumerate().filter(|(_, r)| r.is_active).map(|(i, r)| (r.model.id.as_str(), i)).collect();
+        let mut by_position: HashMap<usize, Vec<&BenchmarkScore>> = HashMap::new();
+        for s in scores {
+            if let Some(&i) = active.get(s.model_id.as_str()) {
+                by_position.entry(i).or_default().push(s);
+            }
         }
-        let providers = provider_count(record);
-        if providers < query.min_providers {
-            continue;
-        }
-        let mut inputs: Vec<ScoreInput> = by_model
-            .get(m.id.as_str())
-            .into_iter()
-            .flatten()
-            .filter(|s| category.feeds(&s.key))
-            .filter_map(|s| {
-                Some(ScoreInput {
-                    key: s.key.clone(),
-                    score: s.score,
-                    normalized: normalizer.normalize(&s.key, s.score)?,
-                    source: s.source.clone(),
-                })
+        let normalizer = Normalizer::new(by_position.values().flatten().copied());
+        let mut series: Vec<BenchmarkKey> = normalizer.ranges().map(|(k, _)| k.clone()).collect();
+        series.sort();
+        let series_of: HashMap<&BenchmarkKey, usize> = series.iter().enumerate().map(|(i, k)| (k, i)).collect();
+        let feeds: Vec<Vec<bool>> = BUILT_IN.iter().map(|c| series.iter().map(|k| c.feeds(k)).collect()).collect();
+
+        let models = catalog
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_active)
+            .map(|(position, record)| {
+                let free = is_model_free(record);
+                let mut scores: Vec<IndexedScore> = by_position
+                    .get(&position)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| {
+                        let normalized = normalizer.normalize(&s.key, s.score)?;
+                        Some(IndexedScore {
+                            series: *series_of.get(&s.key)?,
+                            normalized,
+                            shown: ScoreInput {
+                                key: s.key.clone(),
+                                score: s.score,
+                                normalized: normalized.round_dp(SCORE_DP).normalize(),
+                                source: s.source.clone(),
+                            },
+                        })
+                    })
+                    .collect();
+                scores.sort_by_key(|s| s.series);
+                let shown = std::array::from_fn(|i| {
+                    scores.iter().filter(|s| feeds[i][s.series]).map(|s| s.shown.clone()).collect()
+                });
+                IndexedModel {
+                    position,
+                    id: Arc::from(record.model.id.as_str()),
+                    name: Arc::from(record.model.name.as_str()),
+                    providers: provider_count(record),
+                    free,
+                    primary: Priced::of(record, false),
+                    free_price: free.then(|| Priced::of(record, true)),
+                    scores,
+                    shown,
+                }
             })
             .collect();
-        inputs.sort_by(|a, b| a.key.cmp(&b.key));
-        let price = price_used(record, query.free);
-        let unscored_as = |reason: String, price: Option<Decimal>| UnscoredModel {
-            id: m.id.to_string(),
-            name: m.name.clone(),
-            reason,
-            input_per_million: price,
-        };
-        let price = match price {
-            Ok(p) => p,
-            Err(reason) => {
-                let why = if inputs.is_empty() { format!("no {category} benchmark score; {reason}") } else { reason };
-                unscored.push(unscored_as(why, None));
-                continue;
-            }
-        };
-        if inputs.is_empty() {
-            unscored.push(unscored_as(format!("no {category} benchmark score"), Some(price.input_per_million)));
-            continue;
-        }
-        let Some(cost) = cost_efficiency(price.input_per_million) else {
-            unscored.push(unscored_as("input price out of range".into(), Some(price.input_per_million)));
-            continue;
-        };
-        let sum: Decimal = inputs.iter().map(|i| i.normalized).sum();
-        let performance = sum / Decimal::from(inputs.len());
-        let composite = query.weights.cost * cost + query.weights.performance * performance;
-        for i in &mut inputs {
-            i.normalized = i.normalized.round_dp(SCORE_DP).normalize();
-        }
-        candidates.push(Candidate { record, price, cost, performance, composite, inputs, providers, free });
+        Self { normalizer, series, models, catalog_len: catalog.len() }
     }
 
-    let points: Vec<(Decimal, Decimal)> =
-        candidates.iter().map(|c| (c.price.input_per_million, c.performance)).collect();
-    let flags = frontier_flags(&points);
-    let mut frontier: Vec<FrontierPoint> = candidates
-        .iter()
-        .zip(&flags)
-        .filter(|(_, on)| **on)
-        .map(|(c, _)| FrontierPoint {
-            id: c.record.model.id.to_string(),
-            input_per_million: c.price.input_per_million,
-            performance: c.performance.round_dp(SCORE_DP).normalize(),
-        })
-        .collect();
-    frontier.sort_by(|a, b| a.input_per_million.cmp(&b.input_per_million).then_with(|| a.id.cmp(&b.id)));
+    /// Rank `catalog`, the catalog this index was built from, for `query`.
+    pub fn rank(&self, catalog: &[ModelRecord], query: &RankQuery) -> Rankings {
+        debug_assert_eq!(catalog.len(), self.catalog_len, "a RankIndex ranks the catalog it was built from");
+        let category = &query.category;
+        let feeds: Vec<bool> = self.series.iter().map(|k| category.feeds(k)).collect();
+        let weights = query.weights;
 
-    let mut ranked: Vec<(Candidate, bool)> = candidates.into_iter().zip(flags).collect();
-    ranked.sort_by(|(a, _), (b, _)| {
-        b.composite
-            .cmp(&a.composite)
-            .then(b.performance.cmp(&a.performance))
-            .then_with(|| a.record.model.id.cmp(&b.record.model.id))
-    });
-    let total_ranked = ranked.len();
-    ranked.truncate(query.limit.unwrap_or(usize::MAX));
-    let round = |d: Decimal| d.round_dp(SCORE_DP).normalize();
-    let ranked = ranked
-        .into_iter()
-        .enumerate()
-        .map(|(i, (c, on_frontier))| RankedModel {
-            rank: i + 1,
-            id: c.record.model.id.to_string(),
-            name: c.record.model.name.clone(),
-            cost_efficiency: round(c.cost),
-            performance: round(c.performance),
-            composite: round(c.composite),
-            on_frontier,
-            price: c.price,
-            inputs: c.inputs,
-            providers: c.providers,
-            free: c.free,
-        })
-        .collect();
-    unscored.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut candidates: Vec<Candidate> = Vec::new();
+        let mut unranked: Vec<(&IndexedModel, Unranked)> = Vec::new();
+        for model in &self.models {
+            if !query.supports.is_empty() {
+                let Some(record) = catalog.get(model.position) else { continue };
+                if !query.supports.iter().all(|p| record.model.supported_parameters.contains(p)) {
+                    continue;
+                }
+            }
+            if query.free && !model.free || model.providers < query.min_providers {
+                continue;
+            }
+            let (mut sum, mut n) = (Decimal::ZERO, 0u32);
+            for s in model.scores.iter().filter(|s| feeds[s.series]) {
+                sum += s.normalized;
+                n += 1;
+            }
+            let priced = match (query.free, &model.free_price) {
+                (true, Some(free_price)) => free_price,
+                (true, None) => continue, // not free: filtered out above
+                (false, _) => &model.primary,
+            };
+            let priced = match priced {
+                Ok(p) => p,
+                Err(reason) => {
+                    unranked.push((model, Unranked::NoPrice { scored: n > 0, reason }));
+                    continue;
+                }
+            };
+            let price = priced.price.input_per_million;
+            if n == 0 {
+                unranked.push((model, Unranked::NoScore(price)));
+                continue;
+            }
+            let Some(cost) = priced.cost else {
+                unranked.push((model, Unranked::PriceOutOfRange(price)));
+                continue;
+            };
+            let performance = sum / Decimal::from(n);
+            let composite = weights.cost * cost + weights.performance * performance;
+            candidates.push(Candidate { model, priced, cost, performance, composite });
+        }
 
-    let mut feeds: Vec<FeedView> = normalizer
-        .ranges()
-        .filter(|(k, _)| category.feeds(k))
-        .map(|(k, r)| FeedView { key: k.clone(), range: r.clone() })
-        .collect();
-    feeds.sort_by(|a, b| a.key.cmp(&b.key));
-    let weights = query.weights;
-    Rankings {
-        category: category.to_string(),
-        weights,
-        how: How {
-            cost_efficiency: "1 / (1 + input USD per million tokens / 10), from the primary offer's input price after \
-                              its discount (the free offer's with --free)",
-            normalization: NORMALISATION_RULE,
-            performance: format!(
-                "mean of the model's normalised scores on the series feeding {category}: {}",
-                category.describe()
-            ),
-            composite: format!("{} x cost_efficiency + {} x performance", weights.cost, weights.performance),
-            frontier: "ranked models that no other ranked model beats on both: cheaper-or-equal input price and \
-                       better-or-equal performance, one of them strictly",
-        },
-        feeds,
-        ranked,
-        total_ranked,
-        frontier,
-        unscored,
+        let points: Vec<(Decimal, Decimal)> =
+            candidates.iter().map(|c| (c.priced.price.input_per_million, c.performance)).collect();
+        let flags = frontier_flags(&points);
+        let round = |d: Decimal| d.round_dp(SCORE_DP).normalize();
+        let mut frontier: Vec<FrontierPoint> = candidates
+            .iter()
+            .zip(&flags)
+            .filter(|(_, on)| **on)
+            .map(|(c, _)| FrontierPoint {
+                id: c.model.id.clone(),
+                input_per_million: c.priced.price.input_per_million,
+                performance: round(c.performance),
+            })
+            .collect();
+        frontier.sort_by(|a, b| a.input_per_million.cmp(&b.input_per_million).then_with(|| a.id.cmp(&b.id)));
+
+        let mut ranked: Vec<(Candidate, bool)> = candidates.into_iter().zip(flags).collect();
+        let total_ranked = ranked.len();
+        let by_composite = |(a, _): &(Candidate, bool), (b, _): &(Candidate, bool)| {
+            b.composite
+                .cmp(&a.composite)
+                .then(b.performance.cmp(&a.performance))
+                .then_with(|| a.model.id.cmp(&b.model.id))
+        };
+        // Only the shown models need ordering: select them first, then sort those.
+        let shown = query.limit.unwrap_or(usize::MAX).min(total_ranked);
+        if shown < total_ranked {
+            if shown > 0 {
+                ranked.select_nth_unstable_by(shown - 1, by_composite);
+            }
+            ranked.truncate(shown);
+        }
+        ranked.sort_unstable_by(by_composite);
+        let ranked = ranked
+            .into_iter()
+            .enumerate()
+            .map(|(i, (c, on_frontier))| RankedModel {
+                rank: i + 1,
+                id: c.model.id.clone(),
+                name: c.model.name.clone(),
+                cost_efficiency: round(c.cost),
+                performance: round(c.performance),
+                composite: round(c.composite),
+                on_frontier,
+                price: c.priced.price.clone(),
+                inputs: c.model.inputs(category, &feeds),
+                providers: c.model.providers,
+                free: c.model.free,
+            })
+            .collect();
+
+        let no_score: Arc<str> = Arc::from(format!("no {category} benchmark score"));
+        let out_of_range: Arc<str> = Arc::from("input price out of range");
+        let mut unscored: Vec<UnscoredModel> = unranked
+            .into_iter()
+            .map(|(model, why)| {
+                let (reason, input_per_million) = match why {
+                    Unranked::NoPrice { scored: true, reason } => (reason.clone(), None),
+                    Unranked::NoPrice { scored: false, reason } => (Arc::from(format!("{no_score}; {reason}")), None),
+                    Unranked::NoScore(p) => (no_score.clone(), Some(p)),
+                    Unranked::PriceOutOfRange(p) => (out_of_range.clone(), Some(p)),
+                };
+                UnscoredModel { id: model.id.clone(), name: model.name.clone(), reason, input_per_million }
+            })
+            .collect();
+        unscored.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+
+        let feeds: Vec<FeedView> = self
+            .series
+            .iter()
+            .zip(&feeds)
+            .filter(|(_, feeds)| **feeds)
+            .filter_map(|(k, _)| Some(FeedView { key: k.clone(), range: self.normalizer.range(k)?.clone() }))
+            .collect();
+        Rankings {
+            category: category.to_string(),
+            weights,
+            how: How {
+                cost_efficiency: "1 / (1 + input USD per million tokens / 10), from the primary offer's input price \
+                                  after its discount (the free offer's with --free)",
+                normalization: NORMALISATION_RULE,
+                performance: format!(
+                    "mean of the model's normalised scores on the series feeding {category}: {}",
+                    category.describe()
+                ),
+                composite: format!("{} x cost_efficiency + {} x performance", weights.cost, weights.performance),
+                frontier: "ranked models that no other ranked model beats on both: cheaper-or-equal input price and \
+                           better-or-equal performance, one of them strictly",
+            },
+            feeds,
+            ranked,
+            total_ranked,
+            frontier,
+            unscored,
+        }
     }
 }
 

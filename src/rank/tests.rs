@@ -140,7 +140,7 @@ fn ranks_by_hand_computed_composite() {
     let got: Vec<(&str, String, String, String)> = r
         .ranked
         .iter()
-        .map(|m| (m.id.as_str(), m.cost_efficiency.to_string(), m.performance.to_string(), m.composite.to_string()))
+        .map(|m| (&*m.id, m.cost_efficiency.to_string(), m.performance.to_string(), m.composite.to_string()))
         .collect();
     // coding range 40..80; cost = 1/(1 + p/10); composite = 0.4 cost + 0.6 perf.
     let expect = vec![
@@ -169,9 +169,9 @@ fn pareto_frontier_is_what_nothing_beats_on_both() {
     let (records, scores) = catalog();
     let r = rank(&records, &scores, &coding());
     // a (1, 0) cheapest; f (3, 0) beaten by a; b (4, 0.5); c (20, 1); d (20, 0.25) beaten by c.
-    let frontier: Vec<&str> = r.frontier.iter().map(|p| p.id.as_str()).collect();
+    let frontier: Vec<&str> = r.frontier.iter().map(|p| &*p.id).collect();
     assert_eq!(frontier, vec!["t/a", "t/b", "t/c"]);
-    let flagged: Vec<&str> = r.ranked.iter().filter(|m| m.on_frontier).map(|m| m.id.as_str()).collect();
+    let flagged: Vec<&str> = r.ranked.iter().filter(|m| m.on_frontier).map(|m| &*m.id).collect();
     assert_eq!(flagged, vec!["t/c", "t/b", "t/a"]);
 }
 
@@ -179,10 +179,10 @@ fn pareto_frontier_is_what_nothing_beats_on_both() {
 fn unscored_models_are_listed_apart_never_as_zero() {
     let (records, scores) = catalog();
     let r = rank(&records, &scores, &coding());
-    assert!(r.ranked.iter().all(|m| m.id != "t/e"));
+    assert!(r.ranked.iter().all(|m| &*m.id != "t/e"));
     assert_eq!(r.unscored.len(), 1);
-    assert_eq!(r.unscored[0].id, "t/e");
-    assert_eq!(r.unscored[0].reason, "no coding benchmark score");
+    assert_eq!(&*r.unscored[0].id, "t/e");
+    assert_eq!(&*r.unscored[0].reason, "no coding benchmark score");
     assert_eq!(r.unscored[0].input_per_million, Some(dec!(2)));
 }
 
@@ -193,7 +193,7 @@ fn overall_is_the_mean_of_the_indexes_and_weights_are_scaled() {
     assert_eq!((weights.cost, weights.performance), (dec!(0.25), dec!(0.75)));
     let q = RankQuery { weights, ..RankQuery::default() };
     let r = rank(&records, &scores, &q);
-    let d = r.ranked.iter().find(|m| m.id == "t/d").expect("d");
+    let d = r.ranked.iter().find(|m| &*m.id == "t/d").expect("d");
     // coding (50-40)/40 = 0.25, intelligence (40-30)/40 = 0.25: mean 0.25.
     assert_eq!(d.performance, dec!(0.25));
     assert_eq!(d.inputs.len(), 2);
@@ -207,12 +207,12 @@ fn filters_free_providers_supports_and_limit() {
     let free = rank(&records, &scores, &RankQuery { free: true, ..coding() });
     assert_eq!(free.ranked.len(), 1);
     let f = &free.ranked[0];
-    assert_eq!((f.id.as_str(), f.price.listing_id.as_str()), ("t/f", "t/f:free"));
+    assert_eq!((&*f.id, f.price.listing_id.as_str()), ("t/f", "t/f:free"));
     assert_eq!((f.cost_efficiency, f.composite), (dec!(1), dec!(0.4)));
     assert!(free.unscored.is_empty());
 
     let multi = rank(&records, &scores, &RankQuery { min_providers: 2, ..coding() });
-    assert_eq!(multi.ranked.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), vec!["t/c"]);
+    assert_eq!(multi.ranked.iter().map(|m| &*m.id).collect::<Vec<_>>(), vec!["t/c"]);
     assert_eq!(multi.ranked[0].providers, 2);
 
     let none = rank(&records, &scores, &RankQuery { supports: vec!["logprobs".into()], ..coding() });
@@ -220,6 +220,28 @@ fn filters_free_providers_supports_and_limit() {
 
     let top = rank(&records, &scores, &RankQuery { limit: Some(2), ..coding() });
     assert_eq!((top.ranked.len(), top.total_ranked, top.frontier.len()), (2, 5, 3));
+}
+
+#[test]
+fn one_index_ranks_every_query_and_a_limit_is_the_head_of_the_full_ranking() {
+    let (records, scores) = catalog();
+    let index = RankIndex::new(&records, &scores);
+    for category in [Category::Overall, Category::Coding, Category::Named("nothing".into())] {
+        for free in [false, true] {
+            let query = RankQuery { category: category.clone(), free, ..RankQuery::default() };
+            let full = index.rank(&records, &query);
+            assert_eq!(full, rank(&records, &scores, &query));
+            for limit in 0..=full.total_ranked + 1 {
+                let head = index.rank(&records, &RankQuery { limit: Some(limit), ..query.clone() });
+                let expected = &full.ranked[..limit.min(full.ranked.len())];
+                assert_eq!(head.ranked, expected, "{category} free={free} limit={limit}");
+                assert_eq!(
+                    (&head.frontier, &head.unscored, head.total_ranked),
+                    (&full.frontier, &full.unscored, full.total_ranked)
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use crate::catalog::{ModelSummary, summarize};
 use crate::cost::PriceBook;
+use crate::rank::{RankIndex, RankQuery, Rankings};
 use crate::store::{ModelRecord, Store, StoreResult};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -26,8 +27,15 @@ pub struct CatalogSnapshot {
     pub book: PriceBook,
     /// The dashboard's filter choices, computed on first use.
     pub facets: std::sync::OnceLock<super::dashboard::CatalogFacets>,
-    /// Current benchmark scores, one per model and series (for rankings).
-    pub scores: Vec<crate::domain::BenchmarkScore>,
+    /// Rankings' normalised scores and prices, ready for any query.
+    pub rank_index: RankIndex,
+}
+
+impl CatalogSnapshot {
+    /// This catalog ranked for `query`.
+    pub fn rank(&self, query: &RankQuery) -> Rankings {
+        self.rank_index.rank(&self.records, query)
+    }
 }
 
 /// The shared, lazily refreshed snapshot.
@@ -86,8 +94,9 @@ impl CatalogCache {
         let book = PriceBook::new(&state, intervals).with_discounts(self.discounts.clone());
         let summaries = records.iter().map(summarize).collect();
         let scores = crate::rank::catalog_scores(&records, self.store.benchmark_scores(None).await?);
+        let rank_index = RankIndex::new(&records, &scores);
         let by_id = records.iter().enumerate().map(|(i, r)| (r.model.id.to_string(), i)).collect();
         tracing::info!(version, models = records.len(), "catalog loaded for serving");
-        Ok(CatalogSnapshot { version, records, summaries, by_id, book, facets: std::sync::OnceLock::new(), scores })
+        Ok(CatalogSnapshot { version, records, summaries, by_id, book, facets: std::sync::OnceLock::new(), rank_index })
     }
 }

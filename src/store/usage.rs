@@ -19,6 +19,23 @@ pub trait UsageStore: Send + Sync {
     async fn verifications(&self, limit: i64) -> StoreResult<Vec<Verification>>;
 }
 
+/// Rows per multi-row INSERT. Only these sizes are ever sent, so each table has at most five
+/// statement texts: sqlx caches a prepared statement per text and connection, and a writer
+/// flushing batches of every size from 1 to 2,000 otherwise fills that cache with hundreds of
+/// large statements (over 60 MB in the proxy under load). 256 rows × 33 parameters stays under
+/// SQLite's 32,766-parameter limit.
+const STATEMENT_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// `items` cut into consecutive slices whose lengths are all in [`STATEMENT_ROWS`], largest first.
+pub(super) fn statement_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let rows = STATEMENT_ROWS.into_iter().find(|&n| n <= items.len())?;
+        let (chunk, rest) = items.split_at(rows);
+        items = rest;
+        Some(chunk)
+    })
+}
+
 /// Implement [`UsageStore`] for `$store` (a struct with a `pool: sqlx::Pool<$db>`).
 macro_rules! usage_sql {
     ($store:ident, $db:ty) => {
@@ -34,9 +51,6 @@ macro_rules! usage_sql {
 
             type Db = $db;
             type DbRow = <Db as sqlx::Database>::Row;
-
-            /// Rows per statement: 33 parameters each stays under SQLite's 32,766 limit.
-            const CHUNK: usize = 500;
 
             const COLUMNS: &str = "at, request_id, endpoint, model_requested, model, offer_key, provider, upstream, \
                 streamed, status, latency_ms, input_tokens, cache_read_tokens, cache_write_tokens, \
@@ -133,7 +147,7 @@ macro_rules! usage_sql {
                         return Ok(());
                     }
                     let mut tx = self.pool.begin().await?;
-                    for chunk in records.chunks(CHUNK) {
+                    for chunk in crate::store::usage::statement_chunks(records) {
                         let mut qb = QueryBuilder::<Db>::new(format!("INSERT INTO usage_records ({COLUMNS}) "));
                         qb.push_values(chunk, |mut b, r| {
                             let u = &r.usage;
@@ -205,7 +219,7 @@ macro_rules! usage_sql {
                         return Ok(());
                     }
                     let mut tx = self.pool.begin().await?;
-                    for chunk in verifications.chunks(CHUNK) {
+                    for chunk in crate::store::usage::statement_chunks(verifications) {
                         let mut qb = QueryBuilder::<Db>::new(
                             "INSERT INTO usage_verifications (usage_id, checked_at, model, offer_key, provider_cost, \
                              engine_cost, difference, matched, price_rows, error) ",
@@ -244,3 +258,21 @@ macro_rules! usage_sql {
 }
 
 pub(super) use usage_sql;
+
+#[cfg(test)]
+mod tests {
+    use super::{STATEMENT_ROWS, statement_chunks};
+
+    #[test]
+    fn chunks_cover_every_item_in_order_with_only_fixed_sizes() {
+        for n in [0usize, 1, 3, 4, 5, 63, 64, 65, 255, 256, 257, 1000, 2000, 2001] {
+            let items: Vec<usize> = (0..n).collect();
+            let chunks: Vec<&[usize]> = statement_chunks(&items).collect();
+            assert_eq!(chunks.concat(), items, "n={n}");
+            assert!(chunks.iter().all(|c| STATEMENT_ROWS.contains(&c.len())), "n={n}");
+            // Largest first, so a batch costs few statements: 1,000 rows are 3×256 + 3×64 + 2×16 + 2×4.
+            assert!(chunks.windows(2).all(|w| w[0].len() >= w[1].len()), "n={n}");
+        }
+        assert_eq!(statement_chunks(&[0u8; 1000]).count(), 10);
+    }
+}

@@ -35,6 +35,9 @@ pub struct WriterStats {
     pub dropped: AtomicU64,
     /// Transactions committed.
     pub batches: AtomicU64,
+    /// The most records ever waiting in the channel at once (how close the backlog came to
+    /// the overflow path).
+    pub peak_queued: AtomicU64,
 }
 
 /// A handle to hand records to the writer (cheap to clone).
@@ -81,6 +84,11 @@ impl UsageWriter {
         }
     }
 
+    /// Records waiting in the channel now.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
     /// The writer's counters.
     pub fn stats(&self) -> &WriterStats {
         &self.stats
@@ -107,6 +115,7 @@ impl WriterTask {
 async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<UsageRecord>, batch: usize, stats: Arc<WriterStats>) {
     let mut buf = Vec::with_capacity(batch.min(4096));
     while rx.recv_many(&mut buf, batch).await > 0 {
+        stats.peak_queued.fetch_max((buf.len() + rx.len()) as u64, Ordering::Relaxed);
         write(store.as_ref(), &buf, &stats).await;
         buf.clear();
     }

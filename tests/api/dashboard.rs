@@ -16,7 +16,7 @@ fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder().redirect(Policy::none()).build().expect("client")
 }
 
-async fn html(app: &TestApp, path: &str) -> String {
+pub(crate) async fn html(app: &TestApp, path: &str) -> String {
     let r = app.get(path).await;
     assert_eq!(r.status(), 200, "GET {path}");
     let ct = r.headers()["content-type"].to_str().expect("content type").to_string();

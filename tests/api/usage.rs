@@ -64,4 +64,19 @@ async fn usage_is_reported_grouped_with_exact_sums() {
     assert_eq!(budgets["budgets"][0]["selector"], "app:search");
     assert_eq!(budgets["budgets"][0]["daily_spent_usd"], "0.000024225000000000000001");
     assert_eq!(budgets["budgets"][0]["exceeded"], false);
+
+    // The dashboard's usage page shows the same exact numbers.
+    let page = crate::dashboard::html(&app, "/usage?since=7d").await;
+    assert!(page.contains("id=\"total-spend\">$0.500024225000000000000001<"), "{page}");
+    assert!(page.contains("<p class=\"big\" id=\"total-requests\">3<"));
+    assert_eq!(page.matches("<rect class=\"bar\"").count(), 8, "one bar per day: 7 days back and today");
+    let top = &page[page.find("id=\"top-models\"").expect("top models")..];
+    let (claude, mini) = (top.find("anthropic/claude-sonnet-5"), top.find("openai/gpt-4o-mini"));
+    assert!(claude.is_some() && claude < mini, "by spend, highest first");
+    assert!(top.contains("<td class=\"num\">$0.000024225000000000000001</td>"));
+    let apps = &page[page.find("id=\"top-apps\"").expect("top apps")..];
+    assert!(apps.contains("<td>chat</td>") && apps.contains("<td>search</td>"));
+    let budgets = &page[page.find("id=\"budgets\"").expect("budgets table")..];
+    assert!(budgets.contains("app:search") && budgets.contains("$0.000024225000000000000001 of $0.0001"));
+    assert_eq!(app.get("/usage?since=bogus").await.status(), 400);
 }

@@ -2,7 +2,7 @@
 
 use super::etagged;
 use crate::rank::{
-    Category, DEFAULT_MIN_UPTIME, RankQuery, Rankings, RouteQuery, Routing, Weights, parse_tokens, rank, route,
+    Category, DEFAULT_MIN_UPTIME, RankQuery, Rankings, RouteQuery, Routing, Weights, parse_tokens, route,
 };
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
@@ -79,8 +79,7 @@ pub async fn rankings(
         limit: p.limit,
     };
     let snapshot = state.cache.get().await?;
-    let body =
-        RankingsPage { rankings: rank(&snapshot.records, &snapshot.scores, &query), catalog_version: snapshot.version };
+    let body = RankingsPage { rankings: snapshot.rank(&query), catalog_version: snapshot.version };
     Ok(etagged(&headers, snapshot.version, &uri.to_string(), &body))
 }
 

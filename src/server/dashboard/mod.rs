@@ -1,6 +1,7 @@
 //! The web dashboard `llmcost serve` shows at `/`: the catalog, one page per model with its
 //! price history chart, the change feed, the rankings (cost against quality, the Pareto
-//! frontier highlighted) and the sync status (with an admin-only "sync now").
+//! frontier highlighted), recorded usage and spend (per day, top models and apps, budgets)
+//! and the sync status (with an admin-only "sync now").
 //!
 //! Every page renders its data on the server from the cached catalog snapshot (and, for
 //! history, changes and runs, through the [`Store`](crate::store::Store) trait), so it works
@@ -16,6 +17,7 @@ mod format;
 mod model;
 mod rankings;
 mod sync;
+mod usage;
 
 pub use catalog::CatalogFacets;
 
@@ -35,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/models/{*id}", get(model::page))
         .route("/changes", get(changes::page))
         .route("/rankings", get(rankings::page))
+        .route("/usage", get(usage::page))
         .route("/sync", get(sync::page))
         .route("/sync/now", post(sync::now))
         .route("/login", get(sync::login_form).post(sync::login))

@@ -4,7 +4,7 @@
 
 use super::format::usd;
 use super::{Layout, PageError, PageResult, query_pairs, render};
-use crate::rank::{Category, RankQuery, RankedModel, Rankings, Weights, rank};
+use crate::rank::{Category, RankQuery, RankedModel, Rankings, Weights};
 use crate::server::state::AppState;
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -119,7 +119,7 @@ fn plot(r: &Rankings) -> Option<Plot> {
         .map(|m| {
             let perf = m.performance.to_f64().unwrap_or(0.0);
             Point {
-                id: m.id.clone(),
+                id: m.id.to_string(),
                 x: coord(x(price(m))),
                 y: coord(y(perf)),
                 frontier: m.on_frontier,
@@ -200,7 +200,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, RawQuery(ra
         limit: None,
     };
     let snapshot = state.cache.get().await?;
-    let rankings = rank(&snapshot.records, &snapshot.scores, &query);
+    let rankings = snapshot.rank(&query);
     let selected = query.category.name().to_string();
     let mut categories: Vec<Choice> = Category::BUILT_IN
         .iter()
@@ -222,8 +222,8 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, RawQuery(ra
         .take(TABLE_ROWS)
         .map(|m| Row {
             rank: m.rank,
-            id: m.id.clone(),
-            name: m.name.clone(),
+            id: m.id.to_string(),
+            name: m.name.to_string(),
             price: usd(m.price.input_per_million),
             cost_efficiency: fmt_score(m.cost_efficiency),
             performance: fmt_score(m.performance),
@@ -262,7 +262,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, RawQuery(ra
         unscored: rankings
             .unscored
             .iter()
-            .map(|u| (u.id.clone(), u.reason.clone(), u.input_per_million.map(usd).unwrap_or_default()))
+            .map(|u| (u.id.to_string(), u.reason.to_string(), u.input_per_million.map(usd).unwrap_or_default()))
             .collect(),
         plot_w: W,
         plot_h: H,
