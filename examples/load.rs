@@ -1,6 +1,8 @@
-//! A bounded (open-loop) HTTP load generator for `bench/serve.py`: sends requests at a fixed
-//! rate and measures each one's latency from the moment it was *due*, so a stalled server
-//! cannot hide its queueing (no coordinated omission).
+//! A bounded (open-loop) HTTP load generator for `bench/serve.py` and `bench/proxy.py`: sends
+//! requests at a fixed rate and measures each one's latency from the moment it was *due*, so a
+//! stalled server cannot hide its queueing (no coordinated omission), and from the moment it
+//! was actually sent. The timer wakes up to a millisecond late, so the second is the one that
+//! resolves differences under a millisecond (what a proxy adds over a direct call).
 //!
 //!   cargo run --release --example load -- URL RATE SECONDS [POST-BODY-FILE]
 
@@ -17,7 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
     let total = rate * seconds;
     let period = Duration::from_nanos(1_000_000_000 / rate.max(1));
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Result<Duration, String>>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Result<(Duration, Duration), String>>();
     let start = Instant::now();
     for i in 0..total {
         let due = start + period * u32::try_from(i)?;
@@ -28,8 +30,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Some(b) => client.post(&url).header("content-type", "application/json").body(b),
                 None => client.get(&url),
             };
+            let sent = Instant::now();
             let outcome = match request.send().await {
-                Ok(r) if r.status().is_success() => r.bytes().await.map(|_| due.elapsed()).map_err(|e| e.to_string()),
+                Ok(r) if r.status().is_success() => {
+                    r.bytes().await.map(|_| (due.elapsed(), sent.elapsed())).map_err(|e| e.to_string())
+                }
                 Ok(r) => Err(format!("status {}", r.status())),
                 Err(e) => Err(e.to_string()),
             };
@@ -38,10 +43,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     drop(tx);
     let mut latencies = Vec::with_capacity(total as usize);
+    let mut service = Vec::with_capacity(total as usize);
     let mut errors = 0u64;
     while let Some(r) = rx.recv().await {
         match r {
-            Ok(d) => latencies.push(d),
+            Ok((from_due, from_sent)) => {
+                latencies.push(from_due);
+                service.push(from_sent);
+            }
             Err(e) => {
                 if errors == 0 {
                     eprintln!("first error: {e}");
@@ -52,19 +61,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let elapsed = start.elapsed();
     latencies.sort();
-    let pct = |p: f64| {
-        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    service.sort();
+    let pct = |sorted: &[Duration], p: f64| {
+        let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
     println!(
-        "{{\"requests\": {}, \"errors\": {errors}, \"seconds\": {:.2}, \"rate\": {:.0}, \"p50_ms\": {:.3}, \"p90_ms\": {:.3}, \"p99_ms\": {:.3}, \"max_ms\": {:.3}}}",
+        "{{\"requests\": {}, \"errors\": {errors}, \"seconds\": {:.2}, \"rate\": {:.0}, \"p50_ms\": {:.3}, \"p90_ms\": {:.3}, \"p99_ms\": {:.3}, \"max_ms\": {:.3}, \"sent_p50_ms\": {:.3}, \"sent_p90_ms\": {:.3}, \"sent_p99_ms\": {:.3}, \"sent_max_ms\": {:.3}}}",
         latencies.len() as u64 + errors,
         elapsed.as_secs_f64(),
         (latencies.len() as u64 + errors) as f64 / elapsed.as_secs_f64(),
-        pct(0.5),
-        pct(0.9),
-        pct(0.99),
-        pct(1.0)
+        pct(&latencies, 0.5),
+        pct(&latencies, 0.9),
+        pct(&latencies, 0.99),
+        pct(&latencies, 1.0),
+        pct(&service, 0.5),
+        pct(&service, 0.9),
+        pct(&service, 0.99),
+        pct(&service, 1.0)
     );
     Ok(())
 }

@@ -178,13 +178,16 @@ fn upstream_headers(client: &HeaderMap, api_key: Option<&crate::config::Secret>)
 }
 
 /// The upstream URL of a request path: `/v1/x` → `<base>/x`, `/x` → `<base>/x`.
-fn target(upstream: &Upstream, uri: &axum::http::Uri) -> String {
+fn target(upstream: &Upstream, uri: &axum::http::Uri) -> reqwest::Url {
     let path = uri.path();
     let rest = path.strip_prefix("/v1").filter(|r| r.is_empty() || r.starts_with('/')).unwrap_or(path);
-    match uri.query() {
-        Some(q) => format!("{}{rest}?{q}", upstream.base),
-        None => format!("{}{rest}", upstream.base),
-    }
+    let mut url = upstream.base.clone();
+    let mut joined = String::with_capacity(url.path().len() + rest.len());
+    joined.push_str(url.path().trim_end_matches('/'));
+    joined.push_str(rest);
+    url.set_path(&joined);
+    url.set_query(uri.query());
+    url
 }
 
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -231,7 +234,7 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response 
         body
     };
     let headers = upstream_headers(&parts.headers, state.api_key.as_deref());
-    let sent = state.http.request(parts.method.clone(), &url).headers(headers).body(body).send().await;
+    let sent = state.http.request(parts.method.clone(), url).headers(headers).body(body).send().await;
     let record = |status: u16, streamed: bool| UsageRecord {
         at,
         request_id: format!("llmcost-{at}-{}", REQUEST_SEQ.fetch_add(1, Ordering::Relaxed)),
@@ -343,11 +346,18 @@ mod tests {
 
     #[test]
     fn paths_map_under_the_upstream_base() {
-        let up = Upstream { prefix: String::new(), base: "http://h/api/v1".into(), name: "h".into(), provider: None };
-        let uri: axum::http::Uri = "/v1/chat/completions?x=1".parse().expect("uri");
-        assert_eq!(target(&up, &uri), "http://h/api/v1/chat/completions?x=1");
-        let uri: axum::http::Uri = "/v1beta/models".parse().expect("uri");
-        assert_eq!(target(&up, &uri), "http://h/api/v1/v1beta/models");
+        for base in ["http://h/api/v1", "http://h/api/v1/"] {
+            let up = super::super::upstream("", base, None).expect("upstream");
+            let uri: axum::http::Uri = "/v1/chat/completions?x=1".parse().expect("uri");
+            assert_eq!(target(&up, &uri).as_str(), "http://h/api/v1/chat/completions?x=1");
+            let uri: axum::http::Uri = "/v1beta/models".parse().expect("uri");
+            assert_eq!(target(&up, &uri).as_str(), "http://h/api/v1/v1beta/models");
+            let uri: axum::http::Uri = "/v1".parse().expect("uri");
+            assert_eq!(target(&up, &uri).as_str(), "http://h/api/v1");
+        }
+        let root = super::super::upstream("", "http://h:8080", None).expect("upstream");
+        let uri: axum::http::Uri = "/v1/embeddings".parse().expect("uri");
+        assert_eq!(target(&root, &uri).as_str(), "http://h:8080/embeddings");
     }
 
     #[test]

@@ -133,7 +133,8 @@ pub enum ProxyError {
 #[derive(Debug, Clone)]
 pub(crate) struct Upstream {
     prefix: String,
-    base: String,
+    /// The base URL, parsed once (parsing a host per request costs IDNA processing).
+    base: reqwest::Url,
     name: String,
     provider: Option<String>,
 }
@@ -160,9 +161,12 @@ fn upstream(prefix: &str, url: &str, provider: Option<&String>) -> Result<Upstre
         return Err(ProxyError::Config(format!("upstream {url:?}: not an http(s) URL")));
     }
     let name = parsed.host_str().map_or_else(|| url.to_string(), |h| h.to_string());
+    let mut parsed = parsed;
+    let path = parsed.path().trim_end_matches('/').to_string();
+    parsed.set_path(&path);
     Ok(Upstream {
         prefix: prefix.to_string(),
-        base: url.trim_end_matches('/').to_string(),
+        base: parsed,
         name,
         provider: provider.cloned().or_else(|| provider_of_host(url)),
     })
