@@ -235,6 +235,7 @@ async fn health_metrics_and_pass_through_paths() {
     let text = client.get(proxy.url("/metrics")).send().await.expect("get").text().await.expect("text");
     assert!(text.contains("llmcost_proxy_tokens_total"), "{text}");
     assert!(text.contains("llmcost_proxy_spend_usd_total"), "{text}");
+    assert!(text.contains("llmcost_proxy_records_queued_peak"), "{text}");
     // Only the chat call is a usage row: pass-through paths are not.
     assert_eq!(store.usage_records(&UsageQuery::default()).await.expect("read").len(), 1);
 }
