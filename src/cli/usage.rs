@@ -2,7 +2,7 @@
 
 use super::output::{print_json, since, table};
 use crate::store::Store;
-use crate::track::{GroupBy, UsageQuery, UsageReport};
+use crate::track::{GroupBy, UsageReport};
 use clap::Args;
 
 const EXAMPLES: &str = "\
@@ -32,8 +32,8 @@ pub struct UsageArgs {
 /// Run `llmcost usage`.
 pub async fn run(store: &dyn Store, args: UsageArgs) -> anyhow::Result<()> {
     let since = since(Some(&args.since))?;
-    let records = store.usage_records(&UsageQuery { since, ..Default::default() }).await?;
-    let report = UsageReport::build(&records, since, args.by);
+    let totals = store.usage_totals(since, None).await?;
+    let report = UsageReport::from_totals(&totals, since, args.by);
     if args.json {
         return print_json(&report);
     }

@@ -9,7 +9,8 @@ use rust_decimal::Decimal;
 const EXAMPLES: &str = "\
 Examples:
   llmcost verify                      # every recorded request with a provider cost
-  llmcost verify --sample 200 --json  # the 200 newest
+  llmcost verify --sample 200 --json  # 200 chosen at random
+  llmcost verify --newest 50 --since 1d
   llmcost verify --tolerance 0.000001
 
 Exit code 1 when a mismatch is found.";
@@ -18,9 +19,12 @@ Exit code 1 when a mismatch is found.";
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct VerifyArgs {
-    /// Check only the N newest records that carry a provider cost.
-    #[arg(long, value_name = "N")]
+    /// Check N records that carry a provider cost, chosen at random.
+    #[arg(long, value_name = "N", conflicts_with = "newest", value_parser = clap::value_parser!(i64).range(1..))]
     pub sample: Option<i64>,
+    /// Check only the N newest records that carry a provider cost.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub newest: Option<i64>,
     /// Only records at or after this time.
     #[arg(long)]
     pub since: Option<String>,
@@ -40,8 +44,13 @@ pub struct Mismatches(usize, usize);
 /// Run `llmcost verify`.
 pub async fn run(store: &dyn Store, settings: &crate::config::Settings, args: VerifyArgs) -> anyhow::Result<()> {
     let book = super::cost::price_book(store, settings.overrides.as_deref()).await?;
-    let query =
-        UsageQuery { since: since(args.since.as_deref())?, with_provider_cost: true, limit: args.sample, until: None };
+    let query = UsageQuery {
+        since: since(args.since.as_deref())?,
+        with_provider_cost: true,
+        limit: args.sample.or(args.newest),
+        random: args.sample.is_some(),
+        until: None,
+    };
     let records = store.usage_records(&query).await?;
     let now = super::output::now();
     let (report, all) = verify::verify(&book, &records, args.tolerance.abs(), now);

@@ -62,7 +62,7 @@ pub fn connect_options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
 }
 
 sql_store!(PgStore, sqlx::Postgres, now_ms = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)");
-usage_sql!(PgStore, sqlx::Postgres);
+usage_sql!(PgStore, sqlx::Postgres, "CAST(SUM(cost) AS TEXT)");
 
 #[cfg(test)]
 mod tests {

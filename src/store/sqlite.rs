@@ -86,4 +86,4 @@ fn is_busy(e: &StoreError) -> bool {
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite, now_ms = "CAST(unixepoch('subsec') * 1000 AS INTEGER)");
-usage_sql!(SqliteStore, sqlx::Sqlite);
+usage_sql!(SqliteStore, sqlx::Sqlite, "group_concat(cost, ',')");

@@ -3,7 +3,8 @@
 //! SQLite, NUMERIC in PostgreSQL.
 
 use super::StoreResult;
-use crate::track::{StoredUsage, UsageQuery, UsageRecord, Verification};
+use crate::domain::UnixMs;
+use crate::track::{StoredUsage, UsageQuery, UsageRecord, UsageTotals, Verification};
 use async_trait::async_trait;
 
 /// Reading and writing usage records and their verifications.
@@ -13,6 +14,9 @@ pub trait UsageStore: Send + Sync {
     async fn insert_usage(&self, records: &[UsageRecord]) -> StoreResult<()>;
     /// Records matching a query.
     async fn usage_records(&self, query: &UsageQuery) -> StoreResult<Vec<StoredUsage>>;
+    /// The records in `[since, until)` summed per UTC day, model, provider, tags and cost
+    /// source, in SQL (money summed exactly).
+    async fn usage_totals(&self, since: Option<UnixMs>, until: Option<UnixMs>) -> StoreResult<Vec<UsageTotals>>;
     /// Store the outcome of bill checks, in one transaction.
     async fn insert_verifications(&self, verifications: &[Verification]) -> StoreResult<()>;
     /// Stored bill checks, newest first.
@@ -36,16 +40,33 @@ pub(super) fn statement_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]>
     })
 }
 
+/// The sum of comma-separated exact amounts (`""`: zero).
+pub(super) fn sum_listed(listed: &str) -> StoreResult<rust_decimal::Decimal> {
+    let mut sum = rust_decimal::Decimal::ZERO;
+    for amount in listed.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        let amount = rust_decimal::Decimal::from_str_exact(amount)
+            .map_err(|e| super::StoreError::Corrupt(format!("usage_records.cost: {amount:?}: {e}")))?;
+        sum = sum
+            .checked_add(amount)
+            .ok_or_else(|| super::StoreError::Corrupt("usage_records.cost: the sum overflows".into()))?;
+    }
+    Ok(sum)
+}
+
 /// Implement [`UsageStore`] for `$store` (a struct with a `pool: sqlx::Pool<$db>`).
+/// `$cost_sum` is the backend's SQL for the exact sum of `cost` as text: PostgreSQL sums its
+/// NUMERIC; SQLite (which would sum TEXT as floats) lists the amounts, comma-separated, for
+/// [`sum_listed`] to add up.
 macro_rules! usage_sql {
-    ($store:ident, $db:ty) => {
+    ($store:ident, $db:ty, $cost_sum:literal) => {
         mod usage_sql {
             use super::$store;
             use crate::cost::Usage;
             use crate::store::codec::Money;
             use crate::store::usage::UsageStore;
             use crate::store::{StoreError, StoreResult};
-            use crate::track::{StoredUsage, UsageQuery, UsageRecord, UsageTags, Verification};
+            use crate::domain::UnixMs;
+            use crate::track::{StoredUsage, UsageQuery, UsageRecord, UsageTags, UsageTotals, Verification};
             use async_trait::async_trait;
             use sqlx::{QueryBuilder, Row};
 
@@ -74,6 +95,63 @@ macro_rules! usage_sql {
             fn parsed<T: std::str::FromStr<Err = String>>(r: &DbRow, column: &str) -> StoreResult<T> {
                 let text: String = r.try_get(column)?;
                 text.parse().map_err(|e| StoreError::Corrupt(format!("usage_records.{column}: {e}")))
+            }
+
+            /// The token columns, summed per group.
+            const TOKEN_SUMS: &str = "CAST(SUM(input_tokens) AS BIGINT) AS input_tokens, \
+                CAST(SUM(cache_read_tokens) AS BIGINT) AS cache_read_tokens, \
+                CAST(SUM(cache_write_tokens) AS BIGINT) AS cache_write_tokens, \
+                CAST(SUM(cache_write_1h_tokens) AS BIGINT) AS cache_write_1h_tokens, \
+                CAST(SUM(output_tokens) AS BIGINT) AS output_tokens, \
+                CAST(SUM(reasoning_tokens) AS BIGINT) AS reasoning_tokens, \
+                CAST(SUM(audio_input_tokens) AS BIGINT) AS audio_input_tokens, \
+                CAST(SUM(audio_output_tokens) AS BIGINT) AS audio_output_tokens, \
+                CAST(SUM(image_input_tokens) AS BIGINT) AS image_input_tokens, \
+                CAST(SUM(image_output_tokens) AS BIGINT) AS image_output_tokens, \
+                CAST(SUM(images_in) AS BIGINT) AS images_in, \
+                CAST(SUM(images_out) AS BIGINT) AS images_out, \
+                CAST(SUM(web_searches) AS BIGINT) AS web_searches";
+
+            fn usage_of(r: &DbRow, requests: u64) -> StoreResult<Usage> {
+                Ok(Usage {
+                    input: tokens(r, "input_tokens")?,
+                    cache_read: tokens(r, "cache_read_tokens")?,
+                    cache_write: tokens(r, "cache_write_tokens")?,
+                    cache_write_1h: tokens(r, "cache_write_1h_tokens")?,
+                    output: tokens(r, "output_tokens")?,
+                    reasoning: tokens(r, "reasoning_tokens")?,
+                    audio_input: tokens(r, "audio_input_tokens")?,
+                    audio_output: tokens(r, "audio_output_tokens")?,
+                    image_input_tokens: tokens(r, "image_input_tokens")?,
+                    image_output_tokens: tokens(r, "image_output_tokens")?,
+                    images_in: tokens(r, "images_in")?,
+                    images_out: tokens(r, "images_out")?,
+                    web_searches: tokens(r, "web_searches")?,
+                    requests,
+                    reported_cost: None,
+                })
+            }
+
+            fn totals_from_row(r: &DbRow) -> StoreResult<UsageTotals> {
+                let requests = tokens(r, "requests")?;
+                let cost: Option<String> = r.try_get("cost")?;
+                Ok(UsageTotals {
+                    day: r.try_get::<i64, _>("day")? * 86_400_000,
+                    model: r.try_get("model_key")?,
+                    provider: r.try_get("provider_key")?,
+                    tags: UsageTags {
+                        tag: r.try_get("tag")?,
+                        app: r.try_get("app")?,
+                        user: r.try_get("user_tag")?,
+                        key_hash: r.try_get("key_hash")?,
+                    },
+                    cost_source: parsed(r, "cost_source")?,
+                    requests,
+                    failed: tokens(r, "failed")?,
+                    unpriced: tokens(r, "unpriced")?,
+                    usage: usage_of(r, requests)?,
+                    cost: crate::store::usage::sum_listed(cost.as_deref().unwrap_or(""))?,
+                })
             }
 
             fn usage_from_row(r: &DbRow) -> StoreResult<StoredUsage> {
@@ -192,7 +270,9 @@ macro_rules! usage_sql {
                 }
 
                 async fn usage_records(&self, q: &UsageQuery) -> StoreResult<Vec<StoredUsage>> {
-                    let mut qb = QueryBuilder::<Db>::new(format!("SELECT id, {COLUMNS} FROM usage_records WHERE 1=1"));
+                    let sample = q.random && q.limit.is_some();
+                    let mut qb = QueryBuilder::<Db>::new(if sample { "SELECT * FROM (" } else { "" });
+                    qb.push(format!("SELECT id, {COLUMNS} FROM usage_records WHERE 1=1"));
                     if let Some(since) = q.since {
                         qb.push(" AND at >= ").push_bind(since);
                     }
@@ -203,6 +283,10 @@ macro_rules! usage_sql {
                         qb.push(" AND provider_cost IS NOT NULL");
                     }
                     match q.limit {
+                        // random() is the same function in SQLite and PostgreSQL.
+                        Some(limit) if sample => {
+                            qb.push(" ORDER BY random() LIMIT ").push_bind(limit).push(") AS sample ORDER BY at, id");
+                        }
                         Some(limit) => {
                             qb.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(limit);
                         }
@@ -212,6 +296,31 @@ macro_rules! usage_sql {
                     }
                     let rows = qb.build().fetch_all(&self.pool).await?;
                     rows.iter().map(usage_from_row).collect()
+                }
+
+                async fn usage_totals(
+                    &self,
+                    since: Option<UnixMs>,
+                    until: Option<UnixMs>,
+                ) -> StoreResult<Vec<UsageTotals>> {
+                    let mut qb = QueryBuilder::<Db>::new(format!(
+                        "SELECT at / 86400000 AS day, COALESCE(model, model_requested) AS model_key, \
+                         COALESCE(provider, upstream) AS provider_key, tag, app, user_tag, key_hash, cost_source, \
+                         COUNT(*) AS requests, \
+                         CAST(SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS BIGINT) AS failed, \
+                         CAST(SUM(CASE WHEN cost IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unpriced, \
+                         {TOKEN_SUMS}, {} AS cost FROM usage_records WHERE 1=1",
+                        $cost_sum
+                    ));
+                    if let Some(since) = since {
+                        qb.push(" AND at >= ").push_bind(since);
+                    }
+                    if let Some(until) = until {
+                        qb.push(" AND at < ").push_bind(until);
+                    }
+                    qb.push(" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8");
+                    let rows = qb.build().fetch_all(&self.pool).await?;
+                    rows.iter().map(totals_from_row).collect()
                 }
 
                 async fn insert_verifications(&self, verifications: &[Verification]) -> StoreResult<()> {

@@ -2,7 +2,7 @@
 //! seeded from the store at start and updated as each request is priced, so a check costs
 //! a map lookup and never a query.
 
-use super::{StoredUsage, UsageQuery, UsageTags};
+use super::UsageTags;
 use crate::domain::UnixMs;
 use crate::store::{Store, StoreResult};
 use jiff::Timestamp;
@@ -207,19 +207,12 @@ impl Budgets {
         if self.is_empty() {
             return Ok(());
         }
-        let query = UsageQuery { since: Some(start_of_month(now)), ..Default::default() };
-        let records = store.usage_records(&query).await?;
-        self.seed_from(&records, now);
-        Ok(())
-    }
-
-    /// Add recorded spend (the records of this month).
-    pub fn seed_from(&self, records: &[StoredUsage], now: UnixMs) {
-        for r in records.iter().filter(|r| r.record.at <= now) {
-            if let Some(cost) = r.record.cost {
-                self.add(&r.record.tags, cost, r.record.at);
-            }
+        // Per-day totals (summed in SQL) carry what the budgets need: tags, day and spend.
+        let totals = store.usage_totals(Some(start_of_month(now)), Some(now.saturating_add(1))).await?;
+        for t in &totals {
+            self.add(&t.tags, t.cost, t.day);
         }
+        Ok(())
     }
 
     /// Refuse a request whose tags fall under a spent budget.

@@ -22,6 +22,6 @@ pub use budget::{BudgetExceeded, BudgetSettings, BudgetStatus, Budgets, Limits, 
 pub use client::{ChatOutcome, ChatRequest, ClientError, CostReport, CostTrackingClient};
 pub use meter::{Metered, ResponseFacts, meter};
 pub use record::{CostSource, Endpoint, StoredUsage, UsageQuery, UsageRecord, UsageTags, Verification};
-pub use report::{GroupBy, UsageGroup, UsageReport};
+pub use report::{GroupBy, UsageGroup, UsageReport, UsageTotals};
 pub use verify::{VerifyReport, verify};
 pub use writer::{UsageWriter, WriterTask};

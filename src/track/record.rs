@@ -194,6 +194,8 @@ pub struct UsageQuery {
     pub with_provider_cost: bool,
     /// At most this many, newest first (`None`: all, oldest first).
     pub limit: Option<i64>,
+    /// With `limit`: that many chosen at random instead of the newest, oldest first.
+    pub random: bool,
 }
 
 /// The outcome of comparing a provider's cost with the engine's for one record.

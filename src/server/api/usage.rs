@@ -3,7 +3,7 @@
 
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
-use crate::track::{BudgetStatus, Budgets, GroupBy, UsageQuery, UsageReport};
+use crate::track::{BudgetStatus, Budgets, GroupBy, UsageReport};
 use axum::Json;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
@@ -30,8 +30,8 @@ pub async fn usage_report(
     let now = jiff::Timestamp::now().as_millisecond();
     let since = crate::domain::parse_since(p.since.as_deref().unwrap_or("30d"), now)
         .map_err(|e| ApiError::bad_request(format!("since: {e}")))?;
-    let records = state.store.usage_records(&UsageQuery { since: Some(since), ..Default::default() }).await?;
-    Ok(Json(UsageReport::build(&records, Some(since), p.by.unwrap_or(GroupBy::Model))))
+    let totals = state.store.usage_totals(Some(since), None).await?;
+    Ok(Json(UsageReport::from_totals(&totals, Some(since), p.by.unwrap_or(GroupBy::Model))))
 }
 
 /// Every configured budget with its spend.

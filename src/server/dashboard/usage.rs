@@ -6,7 +6,7 @@ use super::format::{tokens, usd};
 use super::{Layout, PageError, PageResult, query_pairs, render};
 use crate::domain::{UnixMs, parse_since};
 use crate::server::state::AppState;
-use crate::track::{BudgetStatus, Budgets, GroupBy, UsageGroup, UsageQuery, UsageReport};
+use crate::track::{BudgetStatus, Budgets, GroupBy, UsageGroup, UsageReport};
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -234,11 +234,10 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, RawQuery(ra
     }
     let now = jiff::Timestamp::now().as_millisecond();
     let since_ms = parse_since(&since, now).map_err(|e| PageError::bad_request(format!("since: {e}")))?;
-    let records = state.store.usage_records(&UsageQuery { since: Some(since_ms), ..Default::default() }).await?;
-    let by_day = UsageReport::build(&records, Some(since_ms), GroupBy::Day);
-    let by_model = UsageReport::build(&records, Some(since_ms), GroupBy::Model);
-    let by_app = UsageReport::build(&records, Some(since_ms), GroupBy::App);
-    drop(records);
+    let totals = state.store.usage_totals(Some(since_ms), None).await?;
+    let by_day = UsageReport::from_totals(&totals, Some(since_ms), GroupBy::Day);
+    let by_model = UsageReport::from_totals(&totals, Some(since_ms), GroupBy::Model);
+    let by_app = UsageReport::from_totals(&totals, Some(since_ms), GroupBy::App);
     let snapshot = state.cache.get().await?;
     let (models, more_models) =
         group_rows(&by_model, |id| snapshot.by_id.contains_key(id).then(|| format!("/models/{id}")));
