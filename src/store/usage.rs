@@ -132,6 +132,15 @@ macro_rules! usage_sql {
                 })
             }
 
+            fn tags_of(r: &DbRow) -> StoreResult<UsageTags> {
+                Ok(UsageTags {
+                    tag: r.try_get("tag")?,
+                    app: r.try_get("app")?,
+                    user: r.try_get("user_tag")?,
+                    key_hash: r.try_get("key_hash")?,
+                })
+            }
+
             fn totals_from_row(r: &DbRow) -> StoreResult<UsageTotals> {
                 let requests = tokens(r, "requests")?;
                 let cost: Option<String> = r.try_get("cost")?;
@@ -139,12 +148,7 @@ macro_rules! usage_sql {
                     day: r.try_get::<i64, _>("day")? * 86_400_000,
                     model: r.try_get("model_key")?,
                     provider: r.try_get("provider_key")?,
-                    tags: UsageTags {
-                        tag: r.try_get("tag")?,
-                        app: r.try_get("app")?,
-                        user: r.try_get("user_tag")?,
-                        key_hash: r.try_get("key_hash")?,
-                    },
+                    tags: tags_of(r)?,
                     cost_source: parsed(r, "cost_source")?,
                     requests,
                     failed: tokens(r, "failed")?,
@@ -155,23 +159,7 @@ macro_rules! usage_sql {
             }
 
             fn usage_from_row(r: &DbRow) -> StoreResult<StoredUsage> {
-                let usage = Usage {
-                    input: tokens(r, "input_tokens")?,
-                    cache_read: tokens(r, "cache_read_tokens")?,
-                    cache_write: tokens(r, "cache_write_tokens")?,
-                    cache_write_1h: tokens(r, "cache_write_1h_tokens")?,
-                    output: tokens(r, "output_tokens")?,
-                    reasoning: tokens(r, "reasoning_tokens")?,
-                    audio_input: tokens(r, "audio_input_tokens")?,
-                    audio_output: tokens(r, "audio_output_tokens")?,
-                    image_input_tokens: tokens(r, "image_input_tokens")?,
-                    image_output_tokens: tokens(r, "image_output_tokens")?,
-                    images_in: tokens(r, "images_in")?,
-                    images_out: tokens(r, "images_out")?,
-                    web_searches: tokens(r, "web_searches")?,
-                    requests: 1,
-                    reported_cost: money(r, "provider_cost")?,
-                };
+                let usage = Usage { reported_cost: money(r, "provider_cost")?, ..usage_of(r, 1)? };
                 let status: i32 = r.try_get("status")?;
                 let record = UsageRecord {
                     at: r.try_get("at")?,
@@ -192,12 +180,7 @@ macro_rules! usage_sql {
                     provider_cost: money(r, "provider_cost")?,
                     engine_cost: money(r, "engine_cost")?,
                     pricing_error: r.try_get("pricing_error")?,
-                    tags: UsageTags {
-                        tag: r.try_get("tag")?,
-                        app: r.try_get("app")?,
-                        user: r.try_get("user_tag")?,
-                        key_hash: r.try_get("key_hash")?,
-                    },
+                    tags: tags_of(r)?,
                 };
                 Ok(StoredUsage { id: r.try_get("id")?, record })
             }

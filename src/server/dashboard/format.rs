@@ -13,6 +13,19 @@ pub fn per_million_usd(value: Option<PriceValue>) -> String {
     }
 }
 
+/// An axis tick of a server-rendered chart: where (SVG units) and what it says.
+pub struct Tick {
+    /// Position along its axis.
+    pub pos: String,
+    /// The label.
+    pub label: String,
+}
+
+/// An SVG coordinate, to a tenth of a unit.
+pub fn coord(v: f64) -> String {
+    format!("{v:.1}")
+}
+
 /// An exact amount in USD: `$0`, `$2.5`, `$0.000075` (no trailing zeros, never rounded).
 pub fn usd(d: Decimal) -> String {
     let d = d.normalize();

@@ -2,7 +2,7 @@
 //! their composite, with a cost-vs-quality scatter plot (server-rendered SVG, so it needs no
 //! JavaScript) whose Pareto frontier is highlighted, and the models that cannot be scored.
 
-use super::format::usd;
+use super::format::{Tick, coord, usd};
 use super::{Layout, PageError, PageResult, query_pairs, render};
 use crate::rank::{Category, RankQuery, RankedModel, Rankings, Weights};
 use crate::server::state::AppState;
@@ -33,12 +33,6 @@ struct Point {
     y: String,
     frontier: bool,
     title: String,
-}
-
-/// An axis tick.
-struct Tick {
-    pos: String,
-    label: String,
 }
 
 /// The scatter plot.
@@ -93,10 +87,6 @@ struct RankingsPage {
 
 fn fmt_score(d: Decimal) -> String {
     d.round_dp(3).normalize().to_string()
-}
-
-fn coord(v: f64) -> String {
-    format!("{v:.1}")
 }
 
 /// The plot of price (log scale) against performance (0–1), frontier highlighted.

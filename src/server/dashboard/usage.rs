@@ -2,7 +2,7 @@
 //! per UTC day as a bar chart (server-rendered SVG), the models and apps that spent most, and
 //! each budget against its limits. Amounts are exact decimals; only bar heights use floats.
 
-use super::format::{tokens, usd};
+use super::format::{Tick, coord, tokens, usd};
 use super::{Layout, PageError, PageResult, query_pairs, render};
 use crate::domain::{UnixMs, parse_since};
 use crate::server::state::AppState;
@@ -43,12 +43,6 @@ struct Bar {
     width: String,
     height: String,
     title: String,
-}
-
-/// An axis tick.
-struct Tick {
-    pos: String,
-    label: String,
 }
 
 /// Spend per day, every day of the window (days without requests at zero).
@@ -120,10 +114,6 @@ fn axis_usd(d: Decimal) -> String {
 /// A count with thousands separators.
 fn count(n: u64) -> String {
     tokens(i64::try_from(n).unwrap_or(i64::MAX))
-}
-
-fn coord(v: f64) -> String {
-    format!("{v:.1}")
 }
 
 fn day_of(ms: UnixMs) -> Date {
