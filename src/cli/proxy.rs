@@ -44,6 +44,9 @@ pub struct ProxyArgs {
     /// Do not add stream_options.include_usage to streamed chat requests.
     #[arg(long)]
     pub no_stream_usage: bool,
+    /// A PEM file of root certificates to trust for https upstreams, besides the system's.
+    #[arg(long, value_name = "FILE")]
+    pub upstream_ca: Option<std::path::PathBuf>,
 }
 
 /// Run `llmcost proxy` until SIGINT or SIGTERM.
@@ -60,6 +63,9 @@ pub async fn run(store: Box<dyn Store>, mut settings: Settings, args: ProxyArgs)
         proxy.api_key_env = args.api_key_env;
     }
     proxy.inject_stream_usage &= !args.no_stream_usage;
+    if args.upstream_ca.is_some() {
+        proxy.upstream_ca = args.upstream_ca;
+    }
     let flags = args.budget.iter().map(|b| parse_budget_flag(b)).collect::<Result<Vec<_>, _>>().map_err(UsageError)?;
     let budgets = Budgets::new(&settings.budgets, flags).map_err(UsageError)?;
     let discounts = match &settings.overrides {

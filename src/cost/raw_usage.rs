@@ -217,7 +217,6 @@ impl Default for RawUsage {
 
 impl RawUsage {
     /// Read a usage (or a response body) from JSON text, as `serde_json::from_str` would.
-    #[cfg(test)]
     pub(crate) fn from_str(text: &str) -> serde_json::Result<RawUsage> {
         let mut de = serde_json::Deserializer::from_str(text);
         let mut raw = RawUsage::default();
@@ -982,6 +981,16 @@ pub(super) mod tests {
             if let Some(usage) = fast(&text) {
                 prop_assert_eq!(reference(&text), Some(Ok(usage)), "{}", text);
             }
+        }
+
+        /// `Usage::detect_text` is the reference, errors included.
+        #[test]
+        fn detect_text_is_the_reference(text in text()) {
+            let expected = match serde_json::from_str::<Value>(&text) {
+                Ok(v) => Usage::detect(&v).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            prop_assert_eq!(Usage::detect_text(&text), expected, "{}", text);
         }
     }
 }

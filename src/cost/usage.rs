@@ -350,6 +350,16 @@ impl Usage {
         Usage::parse(shape, usage)
     }
 
+    /// [`Self::detect`] of JSON text: read in one pass without a `Value` where that pass is
+    /// sure, else by the reference (which also words any error).
+    pub fn detect_text(text: &str) -> Result<Usage, String> {
+        if let Some(usage) = super::raw_usage::RawUsage::from_str(text).ok().and_then(|raw| raw.usage()) {
+            return Ok(usage);
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Usage::detect(&value).map_err(|e| e.to_string())
+    }
+
     /// Read a usage object of a known shape.
     pub fn parse(shape: UsageShape, usage: &Value) -> Result<Usage, CostError> {
         Usage::of_fields(shape, &Fields::new(usage)?)

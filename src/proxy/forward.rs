@@ -1,6 +1,7 @@
 //! The proxy's routes: its own (`/healthz`, `/metrics`, budgets) and everything else
 //! forwarded upstream.
 
+use super::connection::SendError;
 use super::tap::{Pending, Scanner, Tap};
 use super::{ProxyState, Upstream};
 use crate::server::ApiError;
@@ -149,9 +150,10 @@ fn tags_of(headers: &HeaderMap) -> UsageTags {
     }
 }
 
-/// The headers sent upstream.
-fn upstream_headers(client: &HeaderMap, api_key: Option<&crate::config::Secret>) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(client.len() + 2);
+/// The headers sent upstream (`host` names the upstream).
+fn upstream_headers(client: &HeaderMap, api_key: Option<&crate::config::Secret>, host: &HeaderValue) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(client.len() + 3);
+    out.insert(header::HOST, host.clone());
     for (name, value) in client {
         let n = name.as_str();
         if hop_by_hop(name)
@@ -177,17 +179,24 @@ fn upstream_headers(client: &HeaderMap, api_key: Option<&crate::config::Secret>)
     out
 }
 
-/// The upstream URL of a request path: `/v1/x` → `<base>/x`, `/x` → `<base>/x`.
-fn target(upstream: &Upstream, uri: &axum::http::Uri) -> reqwest::Url {
+/// The upstream request target (origin form) of a request: `/v1/x` → `<base path>/x`,
+/// `/x` → `<base path>/x`, query kept.
+fn target(upstream: &Upstream, uri: &axum::http::Uri) -> Result<axum::http::Uri, axum::http::Error> {
     let path = uri.path();
     let rest = path.strip_prefix("/v1").filter(|r| r.is_empty() || r.starts_with('/')).unwrap_or(path);
-    let mut url = upstream.base.clone();
-    let mut joined = String::with_capacity(url.path().len() + rest.len());
-    joined.push_str(url.path().trim_end_matches('/'));
+    let query = uri.query();
+    let mut joined =
+        String::with_capacity(upstream.base_path.len() + rest.len() + query.map_or(0, |q| q.len() + 1) + 1);
+    joined.push_str(&upstream.base_path);
     joined.push_str(rest);
-    url.set_path(&joined);
-    url.set_query(uri.query());
-    url
+    if joined.is_empty() {
+        joined.push('/');
+    }
+    if let Some(q) = query {
+        joined.push('?');
+        joined.push_str(q);
+    }
+    Ok(axum::http::Uri::try_from(joined)?)
 }
 
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -222,7 +231,6 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response 
         }
     }
     let upstream = state.upstream_for(facts.model.as_deref()).clone();
-    let url = target(&upstream, &parts.uri);
     let body = if tracked
         && endpoint == Endpoint::ChatCompletions
         && facts.stream
@@ -233,8 +241,15 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response 
     } else {
         body
     };
-    let headers = upstream_headers(&parts.headers, state.api_key.as_deref());
-    let sent = state.http.request(parts.method.clone(), url).headers(headers).body(body).send().await;
+    let uri = match target(&upstream, &parts.uri) {
+        Ok(uri) => uri,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", format!("request path: {e}")),
+    };
+    let mut outgoing = hyper::Request::new(http_body_util::Full::new(body));
+    *outgoing.method_mut() = parts.method.clone();
+    *outgoing.uri_mut() = uri;
+    *outgoing.headers_mut() = upstream_headers(&parts.headers, state.api_key.as_deref(), &upstream.authority);
+    let sent = upstream.connections.send(outgoing, state.upstream_timeout).await;
     let record = |status: u16, streamed: bool| UsageRecord {
         at,
         request_id: format!("llmcost-{at}-{}", REQUEST_SEQ.fetch_add(1, Ordering::Relaxed)),
@@ -258,36 +273,37 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response 
     let response = match sent {
         Ok(r) => r,
         Err(e) => {
-            let message = format!("cannot reach the upstream {}: {}", upstream.name, e.without_url());
+            let (status, code) = match e {
+                SendError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+                _ => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
+            };
+            let message = format!("cannot reach the upstream {}: {e}", upstream.name);
             tracing::warn!(upstream = %upstream.name, error = %message, "upstream request failed");
             if tracked {
                 let pending = Pending {
                     state: state.clone(),
                     snapshot: None,
-                    record: record(502, facts.stream),
+                    record: record(status.as_u16(), facts.stream),
                     provider_hint: None,
                     started,
                 };
                 pending
                     .complete(crate::track::ResponseFacts { usage_error: Some(message.clone()), ..Default::default() });
             }
-            return error(StatusCode::BAD_GATEWAY, "upstream_unreachable", message);
+            return error(status, code, message);
         }
     };
-    let status = response.status();
-    let mut headers = response.headers().clone();
-    headers.retain_hop_by_hop();
+    let (mut head, upstream_body) = response.into_parts();
+    head.headers.retain_hop_by_hop();
     if !tracked {
-        let mut out = Response::new(Body::from_stream(response.bytes_stream()));
-        *out.status_mut() = status;
-        *out.headers_mut() = headers;
-        return out;
+        return Response::from_parts(head, Body::new(upstream_body));
     }
-    let event_stream = headers
+    let event_stream = head
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
-    let content_length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
+    let content_length = head.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
     let snapshot = match state.cache.get().await {
         Ok(s) => Some(s),
         Err(e) => {
@@ -298,15 +314,12 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response 
     let pending = Pending {
         state: state.clone(),
         snapshot,
-        record: record(status.as_u16(), event_stream),
+        record: record(head.status.as_u16(), event_stream),
         provider_hint: upstream.provider.clone(),
         started,
     };
-    let tap = Tap::new(response.bytes_stream(), Scanner::new(event_stream, content_length), pending);
-    let mut out = Response::new(Body::from_stream(tap));
-    *out.status_mut() = status;
-    *out.headers_mut() = headers;
-    out
+    let tap = Tap::new(upstream_body, Scanner::new(event_stream, content_length), pending);
+    Response::from_parts(head, Body::new(tap))
 }
 
 /// Dropping the hop-by-hop headers of a response.
@@ -346,18 +359,26 @@ mod tests {
 
     #[test]
     fn paths_map_under_the_upstream_base() {
+        let target_of = |up: &Upstream, path: &str| {
+            let uri: axum::http::Uri = path.parse().expect("uri");
+            target(up, &uri).expect("target").to_string()
+        };
         for base in ["http://h/api/v1", "http://h/api/v1/"] {
-            let up = super::super::upstream("", base, None).expect("upstream");
-            let uri: axum::http::Uri = "/v1/chat/completions?x=1".parse().expect("uri");
-            assert_eq!(target(&up, &uri).as_str(), "http://h/api/v1/chat/completions?x=1");
-            let uri: axum::http::Uri = "/v1beta/models".parse().expect("uri");
-            assert_eq!(target(&up, &uri).as_str(), "http://h/api/v1/v1beta/models");
-            let uri: axum::http::Uri = "/v1".parse().expect("uri");
-            assert_eq!(target(&up, &uri).as_str(), "http://h/api/v1");
+            let up = super::super::upstream_for_test(base);
+            assert_eq!(up.authority, "h");
+            assert_eq!(target_of(&up, "/v1/chat/completions?x=1"), "/api/v1/chat/completions?x=1");
+            assert_eq!(target_of(&up, "/v1beta/models"), "/api/v1/v1beta/models");
+            assert_eq!(target_of(&up, "/v1"), "/api/v1");
         }
-        let root = super::super::upstream("", "http://h:8080", None).expect("upstream");
-        let uri: axum::http::Uri = "/v1/embeddings".parse().expect("uri");
-        assert_eq!(target(&root, &uri).as_str(), "http://h:8080/embeddings");
+        let root = super::super::upstream_for_test("http://h:8080");
+        assert_eq!(root.authority, "h:8080");
+        assert_eq!(target_of(&root, "/v1/embeddings"), "/embeddings");
+        assert_eq!(target_of(&root, "/v1"), "/");
+        assert_eq!(target_of(&root, "/v1?a=b"), "/?a=b");
+        let tls = super::super::upstream_for_test("https://openrouter.ai:443/api/v1");
+        assert_eq!(tls.authority, "openrouter.ai");
+        let v6 = super::super::upstream_for_test("http://[::1]:9000/v1");
+        assert_eq!(v6.authority, "[::1]:9000");
     }
 
     #[test]
@@ -368,7 +389,8 @@ mod tests {
         let tags = tags_of(&h);
         assert_eq!(tags.app.as_deref(), Some("search"));
         assert_eq!(tags.key_hash.as_deref().map(str::len), Some(16));
-        let up = upstream_headers(&h, None);
+        let up = upstream_headers(&h, None, &HeaderValue::from_static("up.example:8080"));
+        assert_eq!(up.get(header::HOST).and_then(|v| v.to_str().ok()), Some("up.example:8080"));
         assert!(up.get("x-llmcost-app").is_none());
         assert_eq!(up.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()), Some("Bearer sk-test"));
     }

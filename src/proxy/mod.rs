@@ -24,6 +24,7 @@
 //!   the API key's hash) fall under a spent budget is answered `429` before going upstream.
 //! - **Own routes.** `/healthz`, `/metrics` and `/api/v1/usage/budgets`.
 
+mod connection;
 mod forward;
 mod tap;
 
@@ -33,6 +34,7 @@ use crate::store::Store;
 use crate::track::{Budgets, UsageWriter, WriterTask};
 use axum::Router;
 use axum::serve::ListenerExt;
+use connection::{Connections, Origin};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -77,8 +79,11 @@ pub struct ProxySettings {
     pub api_key_env: Option<String>,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
-    /// Longest wait for an upstream's response headers, in seconds.
+    /// Longest wait for an upstream's response head, and between two reads of its body, in seconds.
     pub upstream_timeout_secs: u64,
+    /// A PEM file of root certificates trusted for `https` upstreams besides the system's
+    /// (an internal gateway with a private CA).
+    pub upstream_ca: Option<std::path::PathBuf>,
     /// Ask upstreams for usage in streamed chat responses.
     pub inject_stream_usage: bool,
     /// Records the writer's channel holds.
@@ -99,6 +104,7 @@ impl Default for ProxySettings {
             api_key_env: None,
             max_body_bytes: 32 * 1024 * 1024,
             upstream_timeout_secs: 600,
+            upstream_ca: None,
             inject_stream_usage: true,
             writer_capacity: crate::track::writer::DEFAULT_CAPACITY,
             writer_batch: crate::track::writer::DEFAULT_BATCH,
@@ -130,13 +136,15 @@ pub enum ProxyError {
 }
 
 /// An upstream, resolved.
-#[derive(Debug, Clone)]
 pub(crate) struct Upstream {
     prefix: String,
-    /// The base URL, parsed once (parsing a host per request costs IDNA processing).
-    base: reqwest::Url,
+    /// The base URL's path, without a trailing slash (`/api/v1`, or empty).
+    base_path: String,
+    /// The `host` header sent to it.
+    authority: axum::http::HeaderValue,
     name: String,
     provider: Option<String>,
+    connections: Arc<Connections>,
 }
 
 /// The provider a well-known API host bills as.
@@ -155,27 +163,94 @@ fn provider_of_host(url: &str) -> Option<String> {
     known.iter().find(|(h, _)| host == *h || host.ends_with(&format!(".{h}"))).map(|(_, p)| p.to_string())
 }
 
-fn upstream(prefix: &str, url: &str, provider: Option<&String>) -> Result<Upstream, ProxyError> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| ProxyError::Config(format!("upstream {url:?}: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(ProxyError::Config(format!("upstream {url:?}: not an http(s) URL")));
+/// How connections to upstreams are made.
+struct Dialer {
+    connect_timeout: Duration,
+    /// The TLS settings of `https` upstreams, made when the first one is met.
+    tls: Option<tokio_rustls::TlsConnector>,
+    upstream_ca: Option<std::path::PathBuf>,
+}
+
+impl Dialer {
+    fn tls(&mut self) -> Result<tokio_rustls::TlsConnector, ProxyError> {
+        if let Some(tls) = &self.tls {
+            return Ok(tls.clone());
+        }
+        let tls = tls_connector(self.upstream_ca.as_deref())?;
+        self.tls = Some(tls.clone());
+        Ok(tls)
     }
-    let name = parsed.host_str().map_or_else(|| url.to_string(), |h| h.to_string());
-    let mut parsed = parsed;
-    let path = parsed.path().trim_end_matches('/').to_string();
-    parsed.set_path(&path);
+}
+
+/// TLS for upstreams: the system's root certificates (as reqwest uses them) plus any in
+/// `upstream_ca`; HTTP/1.1 only, since the proxy drives each connection itself.
+fn tls_connector(upstream_ca: Option<&std::path::Path>) -> Result<tokio_rustls::TlsConnector, ProxyError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = match upstream_ca {
+        None => rustls_platform_verifier::Verifier::new(provider.clone()),
+        Some(path) => {
+            let roots = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| ProxyError::Config(format!("upstream_ca {}: {e}", path.display())))?;
+            if roots.is_empty() {
+                return Err(ProxyError::Config(format!("upstream_ca {}: no certificate in it", path.display())));
+            }
+            rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider.clone())
+        }
+    }
+    .map_err(|e| ProxyError::Config(format!("TLS roots: {e}")))?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ProxyError::Config(format!("TLS: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+fn upstream(prefix: &str, url: &str, provider: Option<&String>, dialer: &mut Dialer) -> Result<Upstream, ProxyError> {
+    let bad = |why: String| ProxyError::Config(format!("upstream {url:?}: {why}"));
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(e.to_string()))?;
+    let tls = match parsed.scheme() {
+        "http" => false,
+        "https" => true,
+        _ => return Err(bad("not an http(s) URL".into())),
+    };
+    let host = parsed.host_str().ok_or_else(|| bad("no host".into()))?;
+    let port = parsed.port_or_known_default().ok_or_else(|| bad("no port".into()))?;
+    let authority = match parsed.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let authority = axum::http::HeaderValue::from_str(&authority).map_err(|e| bad(e.to_string()))?;
+    // IPv6 literals come bracketed in URLs; sockets want them bare.
+    let dial_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let tls = match tls {
+        false => None,
+        true => {
+            let name = rustls_pki_types::ServerName::try_from(dial_host.clone()).map_err(|e| bad(e.to_string()))?;
+            Some((dialer.tls()?, name))
+        }
+    };
+    let origin = Origin { host: dial_host, port, tls };
     Ok(Upstream {
         prefix: prefix.to_string(),
-        base: parsed,
-        name,
+        base_path: parsed.path().trim_end_matches('/').to_string(),
+        authority,
+        name: host.to_string(),
         provider: provider.cloned().or_else(|| provider_of_host(url)),
+        connections: Arc::new(Connections::new(origin, dialer.connect_timeout)),
     })
 }
 
 /// What every proxied request shares.
 #[derive(Clone)]
 pub(crate) struct ProxyState {
-    http: reqwest::Client,
+    /// Longest wait for an upstream's response head and between reads of its body.
+    upstream_timeout: Duration,
     default: Arc<Upstream>,
     routes: Arc<Vec<Arc<Upstream>>>,
     api_key: Option<Arc<Secret>>,
@@ -196,6 +271,16 @@ impl ProxyState {
     }
 }
 
+/// Longest wait for a connection (and its TLS handshake) to an upstream.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An upstream with the default dialer, for unit tests.
+#[cfg(test)]
+fn upstream_for_test(url: &str) -> Upstream {
+    let mut dialer = Dialer { connect_timeout: CONNECT_TIMEOUT, tls: None, upstream_ca: None };
+    upstream("", url, None, &mut dialer).expect("upstream")
+}
+
 /// A bound, ready-to-serve proxy.
 pub struct Proxy {
     listener: tokio::net::TcpListener,
@@ -213,11 +298,13 @@ impl Proxy {
         budgets: Budgets,
         discounts: Vec<crate::sources::overrides::Discount>,
     ) -> Result<Self, ProxyError> {
-        let default = upstream("", &settings.upstream, settings.provider.as_ref())?;
+        let mut dialer =
+            Dialer { connect_timeout: CONNECT_TIMEOUT, tls: None, upstream_ca: settings.upstream_ca.clone() };
+        let default = upstream("", &settings.upstream, settings.provider.as_ref(), &mut dialer)?;
         let routes = settings
             .routes
             .iter()
-            .map(|r| upstream(&r.prefix, &r.url, r.provider.as_ref()).map(Arc::new))
+            .map(|r| upstream(&r.prefix, &r.url, r.provider.as_ref(), &mut dialer).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
         let api_key = match &settings.api_key_env {
             Some(var) => Some(Arc::new(std::env::var(var).ok().and_then(Secret::new).ok_or_else(|| {
@@ -225,15 +312,6 @@ impl Proxy {
             })?)),
             None => None,
         };
-        let http = reqwest::Client::builder()
-            .no_gzip()
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(1024)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(settings.upstream_timeout_secs.max(1)))
-            .build()
-            .map_err(|e| ProxyError::Config(format!("HTTP client: {e}")))?;
         let now = jiff::Timestamp::now().as_millisecond();
         budgets.seed(store.as_ref(), now).await?;
         let cache = Arc::new(CatalogCache::new(store.clone(), discounts));
@@ -242,7 +320,7 @@ impl Proxy {
         }
         let (writer, task) = UsageWriter::spawn(store, settings.writer_capacity, settings.writer_batch);
         let state = ProxyState {
-            http,
+            upstream_timeout: Duration::from_secs(settings.upstream_timeout_secs.max(1)),
             default: Arc::new(default),
             routes: Arc::new(routes),
             api_key,

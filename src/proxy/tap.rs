@@ -8,7 +8,7 @@ use crate::server::CatalogSnapshot;
 use crate::track::meter::has_usage_object;
 use crate::track::{ResponseFacts, UsageRecord, meter};
 use bytes::Bytes;
-use futures::Stream;
+use http_body::{Body as HttpBody, Frame, SizeHint};
 use rust_decimal::prelude::ToPrimitive;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -172,17 +172,17 @@ pub(super) fn count(record: &UsageRecord) {
     }
 }
 
-/// The upstream's body, passed on chunk by chunk while it is read for usage.
-pub(super) struct Tap<S> {
-    inner: Pin<Box<S>>,
+/// The upstream's body, passed on frame by frame while it is read for usage.
+pub(super) struct Tap<B> {
+    inner: B,
     scanner: Scanner,
     pending: Option<Pending>,
 }
 
-impl<S> Tap<S> {
-    /// Wrap a body stream.
-    pub(super) fn new(inner: S, scanner: Scanner, pending: Pending) -> Self {
-        Self { inner: Box::pin(inner), scanner, pending: Some(pending) }
+impl<B> Tap<B> {
+    /// Wrap a body.
+    pub(super) fn new(inner: B, scanner: Scanner, pending: Pending) -> Self {
+        Self { inner, scanner, pending: Some(pending) }
     }
 
     fn complete(&mut self, facts: ResponseFacts) {
@@ -192,39 +192,43 @@ impl<S> Tap<S> {
     }
 }
 
-impl<S, E> Stream for Tap<S>
+impl<B> HttpBody for Tap<B>
 where
-    S: Stream<Item = Result<Bytes, E>>,
+    B: HttpBody<Data = Bytes> + Unpin,
 {
-    type Item = Result<Bytes, E>;
+    type Data = Bytes;
+    type Error = B::Error;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         let this = &mut *self;
-        match this.inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
                 if this.pending.is_some() {
-                    if let Some(facts) = this.scanner.feed(&chunk) {
+                    if let Some(facts) = frame.data_ref().and_then(|chunk| this.scanner.feed(chunk)) {
                         this.complete(facts);
                     }
                 }
-                Poll::Ready(Some(Ok(chunk)))
             }
-            Poll::Ready(Some(Err(e))) => {
+            Poll::Ready(Some(Err(_)) | None) => {
                 let facts = this.scanner.finish();
                 this.complete(facts);
-                Poll::Ready(Some(Err(e)))
             }
-            Poll::Ready(None) => {
-                let facts = this.scanner.finish();
-                this.complete(facts);
-                Poll::Ready(None)
-            }
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {}
         }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
-impl<S> Drop for Tap<S> {
+impl<B> Drop for Tap<B> {
     fn drop(&mut self) {
         // The client went away before the end: record what was seen.
         if self.pending.is_some() {

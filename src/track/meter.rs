@@ -56,10 +56,7 @@ impl ResponseFacts {
             ..Default::default()
         };
         match envelope.usage.filter(|u| u.get() != "null") {
-            Some(raw) => match serde_json::from_str(raw.get())
-                .map_err(|e| e.to_string())
-                .and_then(|v| Usage::detect(&v).map_err(|e| e.to_string()))
-            {
+            Some(raw) => match Usage::detect_text(raw.get()) {
                 Ok(u) => facts.usage = Some(u),
                 Err(e) => facts.usage_error = Some(e),
             },

@@ -9,5 +9,6 @@ mod helpers;
 mod client;
 mod proxy;
 mod store;
+mod upstream;
 mod verify;
 mod writer;
