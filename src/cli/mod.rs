@@ -141,6 +141,16 @@ pub enum Command {
     Verify(verify::VerifyArgs),
 }
 
+impl Cli {
+    /// The runtime's worker threads when the command sets them (`proxy --workers`).
+    pub fn worker_threads(&self) -> Option<usize> {
+        match &self.command {
+            Command::Proxy(args) => Some(args.workers.max(1)),
+            _ => None,
+        }
+    }
+}
+
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::load(cli.config.as_deref())?;

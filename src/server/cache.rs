@@ -62,7 +62,15 @@ impl CatalogCache {
         if let Some(s) = self.fresh() {
             return Ok(s);
         }
-        let _one_at_a_time = self.rebuild.lock().await;
+        // One request re-checks (and reloads) at a time; the others keep serving the snapshot
+        // they have rather than wait behind it.
+        let _one_at_a_time = match self.rebuild.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => match self.current.read().ok().and_then(|g| g.as_ref().map(|(s, _)| s.clone())) {
+                Some(s) => return Ok(s),
+                None => self.rebuild.lock().await,
+            },
+        };
         if let Some(s) = self.fresh() {
             return Ok(s);
         }
@@ -98,5 +106,27 @@ impl CatalogCache {
         let by_id = records.iter().enumerate().map(|(i, r)| (r.model.id.to_string(), i)).collect();
         tracing::info!(version, models = records.len(), "catalog loaded for serving");
         Ok(CatalogSnapshot { version, records, summaries, by_id, book, facets: std::sync::OnceLock::new(), rank_index })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn while_one_request_reloads_the_others_serve_the_snapshot_they_have() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite:{}", dir.path().join("cache.db").display());
+        let store: Arc<dyn Store> = Arc::from(crate::store::open(&url).await.expect("store"));
+        let cache = CatalogCache::new(store, Vec::new());
+        let first = cache.get().await.expect("first load");
+        cache.invalidate();
+        let reloading = cache.rebuild.lock().await;
+        let served = tokio::time::timeout(Duration::from_secs(5), cache.get()).await.expect("no wait").expect("get");
+        assert!(Arc::ptr_eq(&first, &served));
+        drop(reloading);
+        let rechecked = cache.get().await.expect("recheck");
+        assert_eq!(rechecked.version, first.version);
+        assert!(cache.fresh().is_some(), "the recheck is recorded");
     }
 }
