@@ -379,6 +379,11 @@ mod tests {
         assert_eq!(tls.authority, "openrouter.ai");
         let v6 = super::super::upstream_for_test("http://[::1]:9000/v1");
         assert_eq!(v6.authority, "[::1]:9000");
+        let mut dialer =
+            super::super::Dialer { connect_timeout: std::time::Duration::from_secs(1), tls: None, upstream_ca: None };
+        let refused = super::super::upstream("", "https://user:sk-secret@h/v1", None, &mut dialer).err();
+        let message = refused.map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("credentials") && !message.contains("sk-secret"), "{message}");
     }
 
     #[test]

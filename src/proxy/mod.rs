@@ -214,6 +214,12 @@ fn tls_connector(upstream_ca: Option<&std::path::Path>) -> Result<tokio_rustls::
 fn upstream(prefix: &str, url: &str, provider: Option<&String>, dialer: &mut Dialer) -> Result<Upstream, ProxyError> {
     let bad = |why: String| ProxyError::Config(format!("upstream {url:?}: {why}"));
     let parsed = reqwest::Url::parse(url).map_err(|e| bad(e.to_string()))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // Never echo them: the URL is not repeated in this error.
+        return Err(ProxyError::Config(
+            "an upstream URL carries credentials; send keys with --api-key-env or from the client instead".into(),
+        ));
+    }
     let tls = match parsed.scheme() {
         "http" => false,
         "https" => true,
