@@ -151,6 +151,18 @@ impl Drop for TestProxy {
     }
 }
 
+/// The usage rows once at least `n` are written (the writer is asynchronous).
+pub async fn rows(store: &Arc<dyn Store>, n: usize) -> Vec<llmcost::track::StoredUsage> {
+    for _ in 0..200 {
+        let rows = store.usage_records(&llmcost::track::UsageQuery::default()).await.expect("read");
+        if rows.len() >= n {
+            return rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("fewer than {n} usage rows were written");
+}
+
 /// No budgets.
 pub fn no_budgets() -> Budgets {
     Budgets::new(&Default::default(), Vec::new()).expect("budgets")

@@ -3,10 +3,9 @@
 //! errors passed through, budgets, shutdown flushing, and no row lost under load.
 
 use crate::databases::Backend;
-use crate::helpers::{TestProxy, catalog_db, no_budgets, recorded, text_response, text_stream, upstream_with};
-use llmcost::store::Store;
+use crate::helpers::{TestProxy, catalog_db, no_budgets, recorded, rows, text_response, text_stream, upstream_with};
 use llmcost::track::budget::parse_budget_flag;
-use llmcost::track::{Budgets, CostSource, Endpoint, StoredUsage, UsageQuery};
+use llmcost::track::{Budgets, CostSource, Endpoint, UsageQuery};
 use reqwest::Client;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -16,18 +15,6 @@ use std::time::Duration;
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).expect("decimal")
-}
-
-/// The rows once `n` are written (the writer is asynchronous).
-async fn rows(store: &Arc<dyn Store>, n: usize) -> Vec<StoredUsage> {
-    for _ in 0..200 {
-        let rows = store.usage_records(&UsageQuery::default()).await.expect("read");
-        if rows.len() >= n {
-            return rows;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("fewer than {n} usage rows were written");
 }
 
 fn chat_body(stream: bool) -> serde_json::Value {

@@ -2,10 +2,8 @@
 //! sockets (plain or TLS with a private CA): reuse, connections the upstream closes, timeouts.
 
 use crate::databases::Backend;
-use crate::helpers::{TestProxy, catalog_db, no_budgets, text_response};
+use crate::helpers::{TestProxy, catalog_db, no_budgets, rows, text_response};
 use llmcost::proxy::ProxySettings;
-use llmcost::store::Store;
-use llmcost::track::UsageQuery;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -177,18 +175,6 @@ async fn chat(proxy: &TestProxy) -> (u16, Vec<u8>) {
         .expect("request");
     let status = r.status().as_u16();
     (status, r.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
-}
-
-/// Every usage row, once `n` are written.
-async fn rows(store: &Arc<dyn Store>, n: usize) -> Vec<llmcost::track::StoredUsage> {
-    for _ in 0..200 {
-        let rows = store.usage_records(&UsageQuery::default()).await.expect("read");
-        if rows.len() >= n {
-            return rows;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("fewer than {n} usage rows were written");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
