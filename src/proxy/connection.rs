@@ -159,16 +159,17 @@ impl Connections {
             Some(c) => (c, true),
             None => (self.connect().await?, false),
         };
-        // A reused connection the upstream closed just before the request went out is the one
-        // case where sending again is safe: the upstream never saw the request.
-        let retry = reused.then(|| clone_request(&request));
         match self.exchange(connection, request, timeout).await {
-            Err(SendError::Http(e)) if e.is_canceled() && retry.is_some() => {
-                let connection = self.connect().await?;
-                let request = retry.ok_or(SendError::Http(e))?;
-                self.exchange(connection, request, timeout).await
-            }
-            other => other,
+            // hyper hands a request back only when none of it was written: the upstream never
+            // saw it, so it is safe to send again, once, on a new connection.
+            Err(Failed::Http(mut e)) if reused => match e.take_message() {
+                Some(request) => {
+                    let connection = self.connect().await?;
+                    self.exchange(connection, request, timeout).await.map_err(SendError::from)
+                }
+                None => Err(SendError::Http(e.into_error())),
+            },
+            other => other.map_err(SendError::from),
         }
     }
 
@@ -177,12 +178,12 @@ impl Connections {
         mut connection: Connection,
         request: hyper::Request<Full<Bytes>>,
         timeout: Duration,
-    ) -> Result<hyper::Response<UpstreamBody>, SendError> {
-        let answer = connection.sender.send_request(request);
+    ) -> Result<hyper::Response<UpstreamBody>, Failed> {
+        let answer = connection.sender.try_send_request(request);
         let exchange = Exchange { connection: Some(connection), answer: Box::pin(answer) };
         let (answer, connection) =
-            tokio::time::timeout(timeout, exchange).await.map_err(|_| SendError::Timeout(timeout))?;
-        let response = answer?;
+            tokio::time::timeout(timeout, exchange).await.map_err(|_| Failed::Timeout(timeout))?;
+        let response = answer.map_err(|e| Failed::Http(Box::new(e)))?;
         let pool = Arc::clone(self);
         Ok(response.map(|incoming| UpstreamBody {
             connection,
@@ -237,14 +238,19 @@ impl Connections {
     }
 }
 
-/// A copy of a request whose body is in memory.
-fn clone_request(request: &hyper::Request<Full<Bytes>>) -> hyper::Request<Full<Bytes>> {
-    let mut copy = hyper::Request::new(request.body().clone());
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
-    copy
+/// How one exchange failed; an HTTP failure may hand the unsent request back.
+enum Failed {
+    Timeout(Duration),
+    Http(Box<hyper::client::conn::TrySendError<hyper::Request<Full<Bytes>>>>),
+}
+
+impl From<Failed> for SendError {
+    fn from(failed: Failed) -> Self {
+        match failed {
+            Failed::Timeout(limit) => SendError::Timeout(limit),
+            Failed::Http(e) => SendError::Http(e.into_error()),
+        }
+    }
 }
 
 /// Drives a connection until the response's head has arrived.

@@ -163,6 +163,12 @@ fn settings(upstream: String) -> ProxySettings {
     }
 }
 
+/// A proxy in front of a plain scripted upstream.
+async fn proxy_to(store: &Arc<dyn llmcost::store::Store>, upstream: &Scripted) -> TestProxy {
+    let url = format!("http://127.0.0.1:{}/api/v1", upstream.port);
+    TestProxy::spawn_with(store.clone(), settings(url), no_budgets()).await
+}
+
 /// (status, body) of a chat request through the proxy.
 async fn chat(proxy: &TestProxy) -> (u16, Vec<u8>) {
     let body = serde_json::json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]});
@@ -181,12 +187,7 @@ async fn chat(proxy: &TestProxy) -> (u16, Vec<u8>) {
 async fn sequential_requests_share_one_upstream_connection() {
     let (_db, store) = catalog_db(Backend::Sqlite, "upstream_reuse").await.expect("db");
     let upstream = Scripted::start(Script::KeepAlive, None).await;
-    let proxy = TestProxy::spawn_with(
-        store.clone(),
-        settings(format!("http://127.0.0.1:{}/api/v1", upstream.port)),
-        no_budgets(),
-    )
-    .await;
+    let proxy = proxy_to(&store, &upstream).await;
     for _ in 0..20 {
         assert_eq!(chat(&proxy).await, (200, text_response()));
     }
@@ -205,9 +206,7 @@ async fn connections_the_upstream_closed_are_not_reused() {
     let (_db, store) = catalog_db(Backend::Sqlite, "upstream_closed").await.expect("db");
     // Closed without a word while resting in the pool: found closed when taken out.
     let quiet = Scripted::start(Script::CloseAfter(Duration::from_millis(20)), None).await;
-    let proxy =
-        TestProxy::spawn_with(store.clone(), settings(format!("http://127.0.0.1:{}/api/v1", quiet.port)), no_budgets())
-            .await;
+    let proxy = proxy_to(&store, &quiet).await;
     for _ in 0..3 {
         assert_eq!(chat(&proxy).await, (200, text_response()));
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -215,12 +214,7 @@ async fn connections_the_upstream_closed_are_not_reused() {
     assert_eq!(quiet.connections(), 3);
     // Closed with `connection: close`: never put back.
     let announced = Scripted::start(Script::CloseHeader, None).await;
-    let proxy = TestProxy::spawn_with(
-        store.clone(),
-        settings(format!("http://127.0.0.1:{}/api/v1", announced.port)),
-        no_budgets(),
-    )
-    .await;
+    let proxy = proxy_to(&store, &announced).await;
     for _ in 0..5 {
         assert_eq!(chat(&proxy).await, (200, text_response()));
     }
@@ -259,12 +253,7 @@ async fn https_upstreams_are_verified_against_the_system_roots_and_upstream_ca()
 async fn a_silent_upstream_is_a_504_and_a_stalled_body_is_cut_off() {
     let (_db, store) = catalog_db(Backend::Sqlite, "upstream_timeouts").await.expect("db");
     let silent = Scripted::start(Script::Silent, None).await;
-    let proxy = TestProxy::spawn_with(
-        store.clone(),
-        settings(format!("http://127.0.0.1:{}/api/v1", silent.port)),
-        no_budgets(),
-    )
-    .await;
+    let proxy = proxy_to(&store, &silent).await;
     let (status, body) = chat(&proxy).await;
     assert_eq!(status, 504);
     let error: serde_json::Value = serde_json::from_slice(&body).expect("json");
@@ -274,12 +263,7 @@ async fn a_silent_upstream_is_a_504_and_a_stalled_body_is_cut_off() {
     // The head came, then half the body and silence: the client's body ends short, and the
     // request is recorded with why it has no usage.
     let stalled = Scripted::start(Script::StallBody, None).await;
-    let proxy = TestProxy::spawn_with(
-        store.clone(),
-        settings(format!("http://127.0.0.1:{}/api/v1", stalled.port)),
-        no_budgets(),
-    )
-    .await;
+    let proxy = proxy_to(&store, &stalled).await;
     let (status, body) = chat(&proxy).await;
     assert_eq!(status, 200);
     assert!(body.len() < text_response().len());
