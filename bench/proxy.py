@@ -5,11 +5,13 @@
 
 - a fast mock upstream (examples/mock_upstream.rs) answers every chat request with a recorded
   OpenRouter response (gpt-4o-mini, with usage and cost)
-- latency direct, through a bare forwarder and through the proxy at a fixed 1,000 requests/s,
-  open loop (examples/load.rs), in 7 interleaved rounds of 5 s each (the host's noise hits all
-  three alike): percentiles from when each request was sent (the difference is what the proxy
-  adds: parse, forward, tee, price, record) and from when it was due (no hidden queueing);
-  medians over the rounds
+- latency through the proxy at a fixed 1,000 requests/s, open loop (examples/load.rs), with
+  direct calls to the mock at 1,000 requests/s interleaved request by request, so that both
+  meet the same moments of the host's noise (on this shared VM it swings by more than what is
+  measured); 7 rounds of 5 s, each paired with a round of a bare forwarder
+  (examples/bare_forward.rs) measured the same way: percentiles from when each request was
+  sent (the difference is what the proxy adds: parse, forward, tee, price, record) and from
+  when it was due (no hidden queueing); medians over the rounds
 - throughput direct and through the proxy with wrk, 2 threads, 64 connections, 10 s
 - RSS of the proxy idle and after the load; usage rows written vs requests answered
 Everything (mock, proxy, load generator) shares this machine's 2 cores.
@@ -43,9 +45,11 @@ def med(runs, key):
     return statistics.median(r[key] for r in runs)
 
 
-def load(url, body):
-    out = subprocess.run([LOAD, url, str(RATE), str(SECONDS), body], capture_output=True, text=True, check=True).stdout
-    return json.loads(out)
+def load(urls, body):
+    """One run loading every URL at RATE, requests interleaved: one result per URL."""
+    out = subprocess.run([LOAD, ",".join(urls), str(RATE), str(SECONDS), body], capture_output=True, text=True,
+                         check=True).stdout
+    return [json.loads(line) for line in out.splitlines()]
 
 
 def main():
@@ -76,32 +80,34 @@ def main():
         time.sleep(0.5)
         print(f"proxy idle RSS after start-up and one request: {rss_mb(proxy.pid):.1f} MB")
 
-        # The host's other tenants come and go: short rounds, interleaved (in a rotating order)
-        # so that each round compares the three under the same conditions; medians over rounds.
-        targets = {"direct": direct_url, "bare": f"http://{bare_addr}/v1/chat/completions", "proxy": proxy_url}
-        names = list(targets)
-        runs = {n: [] for n in names}
+        # Each round: the proxy and direct calls interleaved, then the bare forwarder and direct
+        # calls interleaved (which of the pair goes first alternates); medians over rounds.
+        targets = {"proxy": proxy_url, "bare": f"http://{bare_addr}/v1/chat/completions"}
+        runs = {n: [] for n in targets}
+        direct = {n: [] for n in targets}
         for i in range(ROUNDS):
-            for n in names[i % 3:] + names[:i % 3]:
-                r = load(targets[n], body)
+            for n, url in targets.items():
+                pair = [direct_url, url] if i % 2 == 0 else [url, direct_url]
+                d, r = sorted(load(pair, body), key=lambda x: x["url"] != direct_url)
+                direct[n].append(d)
                 runs[n].append(r)
                 if n == "proxy":
                     answered += r["requests"] - r["errors"]
-        for n in names:
-            rs = runs[n]
-            rounds = " ".join(f"{r['sent_p50_ms']:.3f}" for r in rs)
-            print(f"{n:6} at {RATE} req/s, {ROUNDS} rounds of {SECONDS} s, from send: "
-                  f"p50 {med(rs, 'sent_p50_ms'):.3f} ms (rounds {rounds}), "
-                  f"p90 {med(rs, 'sent_p90_ms'):.3f} ms, p99 {med(rs, 'sent_p99_ms'):.3f} ms; "
-                  f"from due: p50 {med(rs, 'p50_ms'):.3f} ms, p99 {med(rs, 'p99_ms'):.3f} ms; "
-                  f"{sum(r['errors'] for r in rs)} errors of {sum(r['requests'] for r in rs)}")
+        for n in targets:
+            for name, rs in ((n, runs[n]), (f"direct (beside {n})", direct[n])):
+                rounds = " ".join(f"{r['sent_p50_ms']:.3f}" for r in rs)
+                print(f"{name}, {RATE} req/s, {ROUNDS} rounds of {SECONDS} s, from send: "
+                      f"p50 {med(rs, 'sent_p50_ms'):.3f} ms (rounds {rounds}), "
+                      f"p90 {med(rs, 'sent_p90_ms'):.3f} ms, p99 {med(rs, 'sent_p99_ms'):.3f} ms; "
+                      f"from due: p50 {med(rs, 'p50_ms'):.3f} ms, p99 {med(rs, 'p99_ms'):.3f} ms; "
+                      f"{sum(r['errors'] for r in rs)} errors of {sum(r['requests'] for r in rs)}")
 
         def added(name, key):
-            return statistics.median(r[key] - d[key] for r, d in zip(runs[name], runs["direct"]))
+            return statistics.median(r[key] - d[key] for r, d in zip(runs[name], direct[name]))
         # The load generator's timer wakes up to 1 ms late: latency from send resolves what the
         # proxy adds; latency from due shows no queueing hides behind it.
         for name, label in (("proxy", "the proxy"), ("bare", "a bare axum→reqwest forwarder (examples/bare_forward.rs)")):
-            diffs = " ".join(f"{r['sent_p50_ms'] - d['sent_p50_ms']:+.3f}" for r, d in zip(runs[name], runs["direct"]))
+            diffs = " ".join(f"{r['sent_p50_ms'] - d['sent_p50_ms']:+.3f}" for r, d in zip(runs[name], direct[name]))
             print(f"added by {label} (from send, median of rounds): p50 {added(name, 'sent_p50_ms'):+.3f} ms "
                   f"(rounds {diffs}), p99 {added(name, 'sent_p99_ms'):+.3f} ms")
         print(f"proxy RSS after the 1,000 req/s load: {rss_mb(proxy.pid):.1f} MB")

@@ -2,10 +2,10 @@
 //! forwarded upstream.
 
 use super::connection::SendError;
-use super::tap::{Pending, Scanner, Tap};
+use super::tap::{Finding, Pending, Scanner, Tap, snapshot};
 use super::{ProxyState, Upstream};
 use crate::server::ApiError;
-use crate::track::{CostSource, Endpoint, UsageRecord, UsageTags};
+use crate::track::{Endpoint, ResponseFacts, UsageTags};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -16,7 +16,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// The proxy's router.
@@ -199,8 +199,6 @@ fn target(upstream: &Upstream, uri: &axum::http::Uri) -> Result<axum::http::Uri,
     Ok(axum::http::Uri::try_from(joined)?)
 }
 
-static REQUEST_SEQ: AtomicU64 = AtomicU64::new(0);
-
 fn error(status: StatusCode, code: &'static str, message: String) -> Response {
     ApiError { status, code, message }.into_response()
 }
@@ -250,25 +248,20 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response 
     *outgoing.uri_mut() = uri;
     *outgoing.headers_mut() = upstream_headers(&parts.headers, state.api_key.as_deref(), &upstream.authority);
     let sent = upstream.connections.send(outgoing, state.upstream_timeout).await;
-    let record = |status: u16, streamed: bool| UsageRecord {
+    // A budget covering the request needs its price before the next request is checked.
+    let settle_first = tracked && state.budgets.covers(&tags);
+    let pending = |state: ProxyState, status: u16, streamed: bool, snapshot| Pending {
+        state,
+        upstream: upstream.clone(),
         at,
-        request_id: format!("llmcost-{at}-{}", REQUEST_SEQ.fetch_add(1, Ordering::Relaxed)),
+        started,
         endpoint,
-        model_requested: facts.model.clone(),
-        model: None,
-        offer_key: None,
-        provider: upstream.provider.clone(),
-        upstream: Some(upstream.provider.clone().unwrap_or_else(|| upstream.name.clone())),
-        streamed,
+        model_requested: facts.model,
+        tags,
         status,
-        latency_ms: 0,
-        usage: crate::cost::Usage::default(),
-        cost: None,
-        cost_source: CostSource::Unpriced,
-        provider_cost: None,
-        engine_cost: None,
-        pricing_error: None,
-        tags: tags.clone(),
+        streamed,
+        snapshot,
+        settle_first,
     };
     let response = match sent {
         Ok(r) => r,
@@ -280,15 +273,9 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response 
             let message = format!("cannot reach the upstream {}: {e}", upstream.name);
             tracing::warn!(upstream = %upstream.name, error = %message, "upstream request failed");
             if tracked {
-                let pending = Pending {
-                    state: state.clone(),
-                    snapshot: None,
-                    record: record(status.as_u16(), facts.stream),
-                    provider_hint: None,
-                    started,
-                };
-                pending
-                    .complete(crate::track::ResponseFacts { usage_error: Some(message.clone()), ..Default::default() });
+                let snapshot = if settle_first { snapshot(&state).await } else { None };
+                let failed = ResponseFacts { usage_error: Some(message.clone()), ..Default::default() };
+                pending(state, status.as_u16(), facts.stream, snapshot).settle(Finding::Facts(Box::new(failed)));
             }
             return error(status, code, message);
         }
@@ -304,20 +291,8 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response 
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
     let content_length = head.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
-    let snapshot = match state.cache.get().await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!(error = %e, "catalog unavailable: the request is recorded unpriced");
-            None
-        }
-    };
-    let pending = Pending {
-        state: state.clone(),
-        snapshot,
-        record: record(head.status.as_u16(), event_stream),
-        provider_hint: upstream.provider.clone(),
-        started,
-    };
+    let snapshot = if settle_first { snapshot(&state).await } else { None };
+    let pending = pending(state, head.status.as_u16(), event_stream, snapshot);
     let tap = Tap::new(upstream_body, Scanner::new(event_stream, content_length), pending);
     Response::from_parts(head, Body::new(tap))
 }

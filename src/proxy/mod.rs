@@ -18,8 +18,11 @@
 //!   in streams regardless).
 //! - **Recording.** One usage record per chat, responses or embeddings call (any status),
 //!   priced when the usage arrives: the provider's `usage.cost` when present, else the
-//!   engine's price from the current catalog. Records go through the batched writer; budgets
-//!   and Prometheus counters are updated before the last byte reaches the client.
+//!   engine's price from the current catalog. Reading, pricing and recording run in a task of
+//!   their own once the last chunk is on its way to the client, so they add nothing to its
+//!   wait; a request that a budget covers is priced before its last chunk is handed on, so the
+//!   next request is checked against a spend that includes it. Records go through the batched
+//!   writer.
 //! - **Budgets.** A request whose tags (`x-llmcost-tag`, `x-llmcost-app`, `x-llmcost-user`,
 //!   the API key's hash) fall under a spent budget is answered `429` before going upstream.
 //! - **Own routes.** `/healthz`, `/metrics` and `/api/v1/usage/budgets`.

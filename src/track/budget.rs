@@ -215,6 +215,11 @@ impl Budgets {
         Ok(())
     }
 
+    /// Whether any budget covers a request with these tags.
+    pub fn covers(&self, tags: &UsageTags) -> bool {
+        self.rules.iter().any(|(selector, _)| selector.dimension.of(tags) == Some(selector.value.as_str()))
+    }
+
     /// Refuse a request whose tags fall under a spent budget.
     pub fn check(&self, tags: &UsageTags, now: UnixMs) -> Result<(), BudgetExceeded> {
         if self.is_empty() {
@@ -330,6 +335,7 @@ mod tests {
         let err = b.check(&app("search"), now).expect_err("fourth is over");
         assert_eq!((err.period, err.spent, err.limit), ("daily", dec!(0.00007245), dec!(0.00007)));
         assert!(b.check(&app("other"), now).is_ok());
+        assert!(b.covers(&app("search")) && !b.covers(&app("other")) && !b.covers(&UsageTags::default()));
         // The next day starts from zero; the month does not.
         assert!(b.check(&app("search"), now + 86_400_000).is_ok());
     }
