@@ -3,13 +3,15 @@
 use super::UsageError;
 use super::output::{print_json, table, time};
 use super::show::resolve;
-use crate::domain::{BenchmarkKey, BenchmarkRow, BenchmarkScore, parse_time, plan_import};
+use crate::domain::{BenchmarkKey, BenchmarkRow, BenchmarkScore, RunOrigin, RunTrigger, parse_time, plan_import};
 use crate::identity::{ModelIndex, Resolution};
 use crate::rank::{Normalizer, catalog_scores};
-use crate::store::Store;
+use crate::store::{NewRun, Store};
+use crate::sync::holder;
 use clap::{Args, Subcommand};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -66,20 +68,56 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-/// One row as the file gives it.
-#[derive(Debug, serde::Deserialize)]
+/// One row as the file gives it, score and date as text (`None`: neither a number nor a
+/// string), so scores never pass through a float.
+#[derive(Debug)]
 struct RawRow {
     model: String,
     benchmark: String,
     category: String,
     metric: String,
-    score: serde_json::Value,
-    date: serde_json::Value,
+    score: Option<String>,
+    date: Option<String>,
+    source: Option<String>,
+}
+
+/// One JSON item: score and date kept as written (`serde_json` reads numbers as `f64`).
+#[derive(Debug, serde::Deserialize)]
+struct JsonRow {
+    model: String,
+    benchmark: String,
+    category: String,
+    metric: String,
+    score: Box<RawValue>,
+    date: Box<RawValue>,
     #[serde(default)]
     source: Option<String>,
 }
 
-/// One CSV row: every field as text, so scores never pass through a float.
+/// A JSON value's text: a number exactly as written, or a string's contents.
+fn literal(raw: &RawValue) -> Option<String> {
+    let text = raw.get();
+    if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return Some(text.to_string());
+    }
+    serde_json::from_str::<String>(text).ok().map(|s| s.trim().to_string())
+}
+
+impl From<JsonRow> for RawRow {
+    fn from(r: JsonRow) -> Self {
+        RawRow {
+            model: r.model,
+            benchmark: r.benchmark,
+            category: r.category,
+            metric: r.metric,
+            score: literal(&r.score),
+            date: literal(&r.date),
+            source: r.source,
+        }
+    }
+}
+
+/// One CSV row: every field is text.
 #[derive(Debug, serde::Deserialize)]
 struct CsvRow {
     model: String,
@@ -99,8 +137,8 @@ impl From<CsvRow> for RawRow {
             benchmark: r.benchmark,
             category: r.category,
             metric: r.metric,
-            score: serde_json::Value::String(r.score),
-            date: serde_json::Value::String(r.date),
+            score: Some(r.score),
+            date: Some(r.date),
             source: r.source,
         }
     }
@@ -119,14 +157,6 @@ pub struct ParsedRow {
     pub at: i64,
 }
 
-fn text_of(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s.trim().to_string()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 fn check_row(line: usize, raw: RawRow, default_source: &str) -> Result<ParsedRow, String> {
     let nonempty = |name: &str, v: &str| {
         if v.trim().is_empty() { Err(format!("line {line}: {name} is empty")) } else { Ok(v.trim().to_string()) }
@@ -137,12 +167,12 @@ fn check_row(line: usize, raw: RawRow, default_source: &str) -> Result<ParsedRow
         nonempty("category", &raw.category)?,
         nonempty("metric", &raw.metric)?,
     );
-    let score_text = text_of(&raw.score).ok_or_else(|| format!("line {line}: score must be a number"))?;
+    let score_text = raw.score.ok_or_else(|| format!("line {line}: score must be a number"))?;
     let score = Decimal::from_str_exact(&score_text)
         .or_else(|_| Decimal::from_scientific(&score_text))
         .map_err(|_| format!("line {line}: score {score_text:?} is not a number"))?
         .normalize();
-    let date_text = text_of(&raw.date).ok_or_else(|| format!("line {line}: date is missing"))?;
+    let date_text = raw.date.ok_or_else(|| format!("line {line}: date is missing"))?;
     let at = parse_time(&date_text).map_err(|e| format!("line {line}: date: {e}"))?;
     let source = raw.source.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     Ok(ParsedRow {
@@ -163,19 +193,27 @@ pub fn parse_import(body: &str, is_json: bool, default_source: &str) -> Result<V
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     if is_json {
-        let items: Vec<serde_json::Value> = match serde_json::from_str::<serde_json::Value>(body) {
-            Ok(serde_json::Value::Array(items)) => items,
-            Ok(serde_json::Value::Object(mut o)) => match o.remove("scores") {
-                Some(serde_json::Value::Array(items)) => items,
-                _ => return Err(vec!["expected a JSON array of scores (or {\"scores\": [...]})".into()]),
+        /// `{"scores": [...]}`, the other shape a file may have.
+        #[derive(serde::Deserialize)]
+        struct Wrapped {
+            scores: Option<Vec<Box<RawValue>>>,
+        }
+        let items: Vec<Box<RawValue>> = match body.trim_start().as_bytes().first() {
+            Some(b'{') => match serde_json::from_str::<Wrapped>(body) {
+                Ok(Wrapped { scores: Some(items) }) => items,
+                Ok(_) => return Err(vec!["expected a JSON array of scores (or {\"scores\": [...]})".into()]),
+                Err(e) => return Err(vec![format!("line {}: invalid JSON: {e}", e.line())]),
             },
-            Ok(_) => return Err(vec!["expected a JSON array of scores".into()]),
-            Err(e) => return Err(vec![format!("line {}: invalid JSON: {e}", e.line())]),
+            _ => match serde_json::from_str::<Vec<Box<RawValue>>>(body) {
+                Ok(items) => items,
+                Err(e) if e.is_data() => return Err(vec!["expected a JSON array of scores".into()]),
+                Err(e) => return Err(vec![format!("line {}: invalid JSON: {e}", e.line())]),
+            },
         };
         for (i, item) in items.into_iter().enumerate() {
             let line = i + 1;
-            match serde_json::from_value::<RawRow>(item) {
-                Ok(raw) => match check_row(line, raw, default_source) {
+            match serde_json::from_str::<JsonRow>(item.get()) {
+                Ok(raw) => match check_row(line, raw.into(), default_source) {
                     Ok(r) => rows.push(r),
                     Err(e) => errors.push(e.replacen("line", "item", 1)),
                 },
@@ -216,6 +254,8 @@ pub fn parse_import(body: &str, is_json: bool, default_source: &str) -> Result<V
 /// What an import did.
 #[derive(Debug, Serialize)]
 struct ImportSummary {
+    /// The run that recorded the import (`llmcost runs`).
+    run_id: i64,
     rows: usize,
     opened: usize,
     closed: usize,
@@ -229,6 +269,7 @@ fn many(errors: Vec<String>) -> anyhow::Error {
 }
 
 async fn import(store: &dyn Store, args: ImportArgs) -> anyhow::Result<()> {
+    let started_at = jiff::Timestamp::now().as_millisecond();
     let body = std::fs::read_to_string(&args.file)
         .map_err(|e| UsageError(format!("cannot read {}: {e}", args.file.display())))?;
     let is_json = args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -267,8 +308,11 @@ async fn import(store: &dyn Store, args: ImportArgs) -> anyhow::Result<()> {
     }
     let stored = store.benchmark_history(None).await?;
     let writes = plan_import(&stored, &rows).map_err(many)?;
-    store.record_benchmarks(&writes).await?;
+    let run =
+        NewRun { trigger: RunTrigger::Cli.as_str().into(), source: "benchmarks".into(), holder: holder(), started_at };
+    let run_id = store.record_benchmarks(&writes, &run, RunOrigin::File.as_str()).await?;
     let summary = ImportSummary {
+        run_id,
         rows: rows.len(),
         opened: writes.open.len(),
         closed: writes.close.len(),
@@ -278,12 +322,13 @@ async fn import(store: &dyn Store, args: ImportArgs) -> anyhow::Result<()> {
         return print_json(&summary);
     }
     println!(
-        "Imported {} rows from {}: {} new intervals, {} closed, {} unchanged.",
+        "Imported {} rows from {}: {} new intervals, {} closed, {} unchanged (run {}).",
         summary.rows,
         args.file.display(),
         summary.opened,
         summary.closed,
-        summary.unchanged
+        summary.unchanged,
+        summary.run_id
     );
     Ok(())
 }
@@ -403,5 +448,32 @@ mod tests {
         assert_eq!(rows[0].at, rows[1].at);
         let errors = parse_import(r#"[{"model":"a/b"}]"#, true, "s").expect_err("missing fields");
         assert!(errors[0].starts_with("item 1:"), "{errors:?}");
+    }
+
+    #[test]
+    fn json_numbers_keep_every_digit() {
+        // 20 significant digits: an f64 keeps 17 at most.
+        let body = r#"{"scores": [{"model":"a/b","benchmark":"x","category":"coding","metric":"m",
+                       "score":48.1234567890123456789,"date":"2026-01-01"},
+                      {"model":"a/b","benchmark":"y","category":"coding","metric":"m","score":-1.5e1,"date":"2026-01-01"}]}"#;
+        let rows = parse_import(body, true, "s").expect("rows");
+        assert_eq!(rows[0].score.score.to_string(), "48.1234567890123456789");
+        assert_eq!(rows[1].score.score, Decimal::new(-15, 0));
+        for (bad, why) in [
+            (
+                r#"[{"model":"a/b","benchmark":"x","category":"c","metric":"m","score":true,"date":"2026-01-01"}]"#,
+                "item 1: score must be a number",
+            ),
+            (
+                r#"[{"model":"a/b","benchmark":"x","category":"c","metric":"m","score":null,"date":"2026-01-01"}]"#,
+                "item 1: score must be a number",
+            ),
+            (r#"{"rows": []}"#, "expected a JSON array of scores (or"),
+            ("42", "expected a JSON array of scores"),
+            ("[{", "line 1: invalid JSON"),
+        ] {
+            let errors = parse_import(bad, true, "s").expect_err(bad);
+            assert!(errors[0].starts_with(why), "{bad}: {errors:?}");
+        }
     }
 }

@@ -315,8 +315,10 @@ pub trait Store: UsageStore + Send + Sync {
     async fn benchmark_scores(&self, as_of: Option<UnixMs>) -> StoreResult<Vec<BenchmarkRecord>>;
     /// Every benchmark interval of a model (of every model with `None`), by series and time.
     async fn benchmark_history(&self, model_id: Option<&str>) -> StoreResult<Vec<BenchmarkRecord>>;
-    /// Record benchmark scores (an import) in one transaction.
-    async fn record_benchmarks(&self, writes: &BenchmarkWrites) -> StoreResult<()>;
+    /// Record benchmark scores (an import) in one transaction, as a finished run of its own
+    /// (`succeeded`, so the catalog's version moves and running servers reload their rankings;
+    /// `no_change` when nothing is written). Returns the run's id.
+    async fn record_benchmarks(&self, writes: &BenchmarkWrites, run: &NewRun, origin: &str) -> StoreResult<i64>;
 }
 
 /// Open (creating and migrating as needed) the store a URL names.

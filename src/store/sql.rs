@@ -880,11 +880,28 @@ macro_rules! sql_store {
                 fetch_mapped(query, &self.pool, benchmark_from_row).await
             }
 
-            async fn record_benchmarks(&self, writes: &BenchmarkWrites) -> StoreResult<()> {
+            async fn record_benchmarks(&self, writes: &BenchmarkWrites, run: &NewRun, origin: &str) -> StoreResult<i64> {
+                let status = if writes.is_empty() { "no_change" } else { "succeeded" };
+                let finished_at = jiff::Timestamp::now().as_millisecond();
                 let mut tx = self.pool.begin().await?;
-                write_benchmarks(&mut tx, writes, None).await?;
+                let run_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO sync_runs (trigger, source, origin, status, started_at, finished_at, duration_ms, \
+                     changes, holder) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                )
+                .bind(&run.trigger)
+                .bind(&run.source)
+                .bind(origin)
+                .bind(status)
+                .bind(run.started_at)
+                .bind(finished_at)
+                .bind((finished_at - run.started_at).max(0))
+                .bind((writes.open.len() + writes.close.len()) as i64)
+                .bind(&run.holder)
+                .fetch_one(&mut *tx)
+                .await?;
+                write_benchmarks(&mut tx, writes, Some(run_id)).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(run_id)
             }
 
             async fn claim_lease(&self, lease: &Lease) -> StoreResult<LeaseClaim> {

@@ -105,3 +105,52 @@ async fn routing_weighs_healthy_providers_and_excludes_degraded_ones() {
     assert_eq!(code, "unprocessable");
     assert!(message.contains("no free listing"), "{message}");
 }
+
+#[tokio::test]
+async fn a_benchmark_import_reaches_a_running_server_without_a_sync() {
+    let app = TestApp::spawn().await;
+    app.serve_models("models_2026-08-14.json").await;
+    app.sync_now().await;
+    let before = app.get_json("/api/v1/rankings?category=coding&limit=2").await;
+    let feeds = |r: &Value| r["feeds"].as_array().expect("feeds").iter().any(|f| f["benchmark"] == "house-eval");
+    assert!(!feeds(&before));
+
+    let ids: Vec<String> =
+        before["ranked"].as_array().expect("ranked").iter().map(|m| m["id"].as_str().expect("id").into()).collect();
+    let rows: Vec<llmcost::domain::BenchmarkRow> = ids
+        .iter()
+        .zip(["10", "90"])
+        .enumerate()
+        .map(|(line, (id, score))| llmcost::domain::BenchmarkRow {
+            line,
+            score: llmcost::domain::BenchmarkScore {
+                model_id: id.clone(),
+                key: llmcost::domain::BenchmarkKey::new("house-eval", "coding", "pass"),
+                score: Decimal::from_str(score).expect("dec"),
+                source: "import:house.csv".into(),
+            },
+            at: 1_767_225_600_000,
+        })
+        .collect();
+    let stored = app.store.benchmark_history(None).await.expect("history");
+    let writes = llmcost::domain::plan_import(&stored, &rows).expect("plan");
+    let run = llmcost::store::NewRun {
+        trigger: "cli".into(),
+        source: "benchmarks".into(),
+        holder: "test:1".into(),
+        started_at: 1_767_225_600_000,
+    };
+    let run_id = app.store.record_benchmarks(&writes, &run, "file").await.expect("import");
+
+    // The server checks the catalog's version at most once a second.
+    let mut after = Value::Null;
+    for _ in 0..40 {
+        after = app.get_json("/api/v1/rankings?category=coding&limit=2").await;
+        if feeds(&after) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(feeds(&after), "the imported benchmark feeds the rankings: {}", after["feeds"]);
+    assert_eq!(after["catalog_version"], run_id);
+}

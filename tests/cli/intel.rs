@@ -93,6 +93,11 @@ async fn benchmarks_import_resolves_aliases_and_refuses_unknown_models() {
     .expect("write");
     let summary = app.json(&["benchmarks", "import", good.to_str().expect("path")]).await;
     assert_eq!((summary["rows"].as_u64(), summary["opened"].as_u64()), (Some(2), Some(2)));
+    // The import is recorded as a run, which moves the catalog's version.
+    let ready = app.json(&["runs"]).await;
+    let newest = &ready.as_array().expect("runs")[0];
+    assert_eq!(newest["id"], summary["run_id"]);
+    assert_eq!((newest["source"].as_str(), newest["status"].as_str()), (Some("benchmarks"), Some("succeeded")));
     let history = app.json(&["benchmarks", "list", "openai/gpt-4o", "--history"]).await;
     let swe: Vec<&Value> = history.as_array().expect("rows").iter().filter(|r| r["benchmark"] == "swe-bench").collect();
     assert_eq!(swe.len(), 2);

@@ -341,8 +341,20 @@ both_backends!(benchmarks_keep_history_like_prices, |db: TestDb| async move {
         at: day("2026-08-22"),
     };
     let writes = llmcost::domain::plan_import(&now, std::slice::from_ref(&row)).expect("plan");
-    store.record_benchmarks(&writes).await.expect("import");
+    let version = store.catalog_version().await.expect("version");
+    let import = NewRun { trigger: "cli".into(), source: "benchmarks".into(), holder: "test:1".into(), started_at: 7 };
+    let run_id = store.record_benchmarks(&writes, &import, "file").await.expect("import");
     let imported = store.benchmark_history(Some(&changed_id)).await.expect("history");
     let got = imported.iter().find(|r| r.score.key.benchmark == "swe-bench").expect("imported");
     assert_eq!(got.score, row.score);
+    // The import is a run of its own and moves the catalog's version: running servers reload
+    // their rankings. An import that writes nothing leaves the version alone.
+    assert!(run_id > version, "{run_id} after {version}");
+    assert_eq!(store.catalog_version().await.expect("version"), run_id);
+    let empty = store.record_benchmarks(&Default::default(), &import, "file").await.expect("no change");
+    assert_eq!(store.catalog_version().await.expect("version"), run_id);
+    let runs = store.runs(2).await.expect("runs");
+    let shown: Vec<_> = runs.iter().map(|r| (r.id, r.source.as_str(), r.status.as_str(), r.changes)).collect();
+    assert_eq!(shown, [(empty, "benchmarks", "no_change", 0), (run_id, "benchmarks", "succeeded", 1)]);
+    assert_eq!(runs[1].origin.as_deref(), Some("file"));
 });
