@@ -219,6 +219,21 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        /// Start a run's row (`running`); returns its id.
+        async fn insert_run(conn: &mut DbConnection, run: &NewRun) -> StoreResult<i64> {
+            let id = sqlx::query_scalar(
+                "INSERT INTO sync_runs (trigger, source, status, started_at, holder) VALUES ($1, $2, 'running', $3, $4) \
+                 RETURNING id",
+            )
+            .bind(&run.trigger)
+            .bind(&run.source)
+            .bind(run.started_at)
+            .bind(&run.holder)
+            .fetch_one(conn)
+            .await?;
+            Ok(id)
+        }
+
         const RUN_OUTCOME_SQL: &str = "UPDATE sync_runs SET status = $2, origin = $3, finished_at = $4, duration_ms = $5, \
              models_seen = $6, offers_seen = $7, added = $8, removed = $9, repriced = $10, changes = $11, alerts = $12, \
              error = $13 WHERE id = $1";
@@ -517,17 +532,8 @@ macro_rules! sql_store {
         #[async_trait]
         impl Store for $store {
             async fn begin_run(&self, run: &NewRun) -> StoreResult<i64> {
-                let id = sqlx::query_scalar(
-                    "INSERT INTO sync_runs (trigger, source, status, started_at, holder) VALUES ($1, $2, 'running', $3, $4) \
-                     RETURNING id",
-                )
-                .bind(&run.trigger)
-                .bind(&run.source)
-                .bind(run.started_at)
-                .bind(&run.holder)
-                .fetch_one(&self.pool)
-                .await?;
-                Ok(id)
+                let mut conn = self.pool.acquire().await?;
+                insert_run(&mut conn, run).await
             }
 
             async fn finish_run(&self, id: i64, outcome: &RunOutcome) -> StoreResult<()> {
@@ -883,22 +889,17 @@ macro_rules! sql_store {
             async fn record_benchmarks(&self, writes: &BenchmarkWrites, run: &NewRun, origin: &str) -> StoreResult<i64> {
                 let status = if writes.is_empty() { "no_change" } else { "succeeded" };
                 let finished_at = jiff::Timestamp::now().as_millisecond();
+                let outcome = RunOutcome {
+                    status: status.into(),
+                    origin: Some(origin.into()),
+                    finished_at,
+                    duration_ms: (finished_at - run.started_at).max(0),
+                    changes: (writes.open.len() + writes.close.len()) as i64,
+                    ..RunOutcome::default()
+                };
                 let mut tx = self.pool.begin().await?;
-                let run_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO sync_runs (trigger, source, origin, status, started_at, finished_at, duration_ms, \
-                     changes, holder) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                )
-                .bind(&run.trigger)
-                .bind(&run.source)
-                .bind(origin)
-                .bind(status)
-                .bind(run.started_at)
-                .bind(finished_at)
-                .bind((finished_at - run.started_at).max(0))
-                .bind((writes.open.len() + writes.close.len()) as i64)
-                .bind(&run.holder)
-                .fetch_one(&mut *tx)
-                .await?;
+                let run_id = insert_run(&mut tx, run).await?;
+                write_outcome(&mut tx, run_id, &outcome).await?;
                 write_benchmarks(&mut tx, writes, Some(run_id)).await?;
                 tx.commit().await?;
                 Ok(run_id)
